@@ -54,11 +54,8 @@ All files are written atomically: to a temporary name in the same directory, the
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +64,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+
+from trainability.io import atomic_path
 
 __all__ = [
     "CMAP",
@@ -84,7 +83,6 @@ __all__ = [
     "save_panels",
     "save_image",
     "save_figure",
-    "atomic_path",
 ]
 
 CMAP = "Spectral"
@@ -95,28 +93,6 @@ PANEL_INCHES = 4.0
 PANEL_DPI = 120
 
 Window = tuple[float, float, float, float]
-
-
-# ---------------------------------------------------------------------------------------------
-# atomic writes
-# ---------------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path`` (same suffix); on success ``os.replace`` it.
-
-    The temporary name is hidden (leading dot) and unique; it is removed if the body raises,
-    so a half-written file never appears under the final name. The parent directory is
-    created if missing.
-    """
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{final.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,6 +222,13 @@ def format_edge_ticks(lo: float, hi: float) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------
 # heatmaps
 # ---------------------------------------------------------------------------------------------
+def axis_labels(phase_space: str) -> dict:
+    """The paper's axis titles for a phase space (``lr_vs_lr`` or ``offset_vs_lr``)."""
+    if phase_space == "offset_vs_lr":
+        return {"xlabel": "Input layer weight offset", "ylabel": "Learning rate"}
+    return {"xlabel": "Input layer learning rate", "ylabel": "Output layer learning rate"}
+
+
 def _check_grid(values, window) -> tuple[np.ndarray, Window]:
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 2 or v.shape[0] < 1 or v.shape[1] < 1:

@@ -57,9 +57,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from trainability.io import atomic_path
 from trainability.render import (
     RankReference,
-    atomic_path,
     colorize_float,
     panels_figure,
     rank_stretch,

@@ -1,0 +1,109 @@
+"""Result files: atomic writes and the ``.npz`` grid format with its JSON metadata.
+
+A grid file holds ``values`` (ny × nx float64, row = y, negative = converged), ``converged``
+(bool), ``x`` and ``y`` (hyperparameter values, not log10), ``diverged_at`` (step of early exit,
+−1 if never), optionally ``probe``, and ``meta`` (a JSON string: condition, window, tile, steps,
+seed, engine, dtype, versions). Every file is written under a hidden temporary name in the same
+directory and renamed into place, so a killed job never leaves a half-written file that looks
+complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from trainability.sweep import Grid
+
+GRID_KEYS = ("values", "converged", "x", "y", "diverged_at")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path`` (same suffix); on success rename it into place.
+
+    The temporary name is hidden (leading dot) and unique, and is removed if the body raises.
+    The parent directory is created if missing.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{final.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def save_grid(path, grid: Grid) -> None:
+    """Write ``grid`` as an ``.npz`` file, atomically."""
+    arrays = {key: getattr(grid, key) for key in GRID_KEYS}
+    if grid.probe is not None:
+        arrays["probe"] = grid.probe
+    arrays["meta"] = np.array(json.dumps(grid.meta, sort_keys=True))
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
+def load_grid(path) -> Grid:
+    """Read a grid written by `save_grid` (clear `ValueError` if it is not one)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in (*GRID_KEYS, "meta") if k not in data]
+            if missing:
+                raise ValueError(f"{path} is not a grid file: it lacks {', '.join(missing)}")
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, EOFError, ValueError) as err:
+        if isinstance(err, ValueError) and "not a grid file" in str(err):
+            raise
+        raise ValueError(f"cannot read grid file {path}: {err}") from err
+    meta = json.loads(str(arrays.pop("meta")))
+    return Grid(**{k: arrays[k] for k in GRID_KEYS}, probe=arrays.get("probe"), meta=meta)
+
+
+def merge_tiles(tiles: list[Grid]) -> Grid:
+    """Assemble the tiles of one window (any order) into the whole grid.
+
+    Each tile's meta names its position (``tile``, ``tiles``); all tiles must come from the
+    same computation (identical meta apart from the tile index) and cover the split exactly.
+    """
+    if not tiles:
+        raise ValueError("merge_tiles needs at least one tile")
+    ti, tj = tiles[0].meta["tiles"]
+    common = _without_tile(tiles[0].meta)
+    by_index = {}
+    for grid in tiles:
+        if _without_tile(grid.meta) != common:
+            raise ValueError("tiles come from different computations (their meta differ)")
+        by_index[tuple(grid.meta["tile"])] = grid
+    expected = {(i, j) for i in range(ti) for j in range(tj)}
+    if set(by_index) != expected:
+        raise ValueError(f"tiles do not cover the {ti}x{tj} split: got {sorted(by_index)}")
+
+    def block(key):
+        return np.block([[getattr(by_index[(i, j)], key) for j in range(tj)] for i in range(ti)])
+
+    x = np.concatenate([by_index[(0, j)].x for j in range(tj)])
+    y = np.concatenate([by_index[(i, 0)].y for i in range(ti)])
+    probe = block("probe") if tiles[0].probe is not None else None
+    meta = dict(common, tile=None, tiles=[1, 1])
+    return Grid(
+        values=block("values"),
+        converged=block("converged"),
+        x=x,
+        y=y,
+        diverged_at=block("diverged_at"),
+        probe=probe,
+        meta=meta,
+    )
+
+
+def _without_tile(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k not in ("tile",)}

@@ -1,0 +1,101 @@
+"""From a training trajectory to a signed pixel value: the paper's convergence measure.
+
+Let ℓ_t be the full-batch loss *before* update t, t = 0 … T−1 (papers.md §1.2):
+
+1. non-finite ℓ_t → 10⁶;   2. v_t = ℓ_t / ℓ_0;   3. v_t → min(v_t, 10⁶);
+4. converged ⇔ mean(v over the last 20 steps) < 1;
+5. value = −Σ_t v_t if converged, +Σ_t 1/v_t if diverged (the sign is the label).
+
+`measure_trajectory` applies this to a whole trajectory (the reference's way, used by tests and
+the baseline benchmark). The sweep never stores trajectories: it streams ℓ_t into a `Tally`
+(Σv, Σ1/v, Σ of the last 20 v) with `tally_step`, and `tally_values` finishes it.
+
+**Early exit.** A pixel is retired at step t when ℓ_t is non-finite, or when ℓ_t exceeds
+``retire_factor`` × ℓ_0 (default 10²⁰) while ℓ_0 ≤ 1. Its remaining T − 1 − t steps then
+contribute v_ret = min(10⁶/ℓ_0, 10⁶) each, which is exactly what they would have contributed:
+a non-finite loss stays non-finite (NaN weights stay NaN), and a loss past 10²⁰·ℓ_0 only grows
+(the assumption the tests check), so every later v is capped at 10⁶ — the same number as
+10⁶/ℓ_0 capped when ℓ_0 ≤ 1. When ℓ_0 > 1 a finite huge loss (v = 10⁶) and its later
+overflow (v = 10⁶/ℓ_0) differ, so only non-finite losses retire a pixel. Labels never change;
+values change only by the order of summation. (A threshold of 10⁶ would not be safe: losses
+that cross it can still come back and converge.)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+LOSS_CAP = 1e6
+TAIL = 20
+RETIRE_FACTOR = 1e20
+
+
+class Tally(NamedTuple):
+    """Streamed sums of one chunk of pixels (all arrays of shape (P,))."""
+
+    loss0: jnp.ndarray  # ℓ_0 after the non-finite → 10⁶ rule
+    total: jnp.ndarray  # Σ v_t
+    total_inv: jnp.ndarray  # Σ 1/v_t
+    tail: jnp.ndarray  # Σ v_t over the last TAIL steps
+    alive: jnp.ndarray  # bool: not retired yet
+    retired_at: jnp.ndarray  # int: step of retirement, −1 if never
+
+
+def tally_start(n: int, dtype=np.float64) -> Tally:
+    zeros = np.zeros(n, dtype)
+    return Tally(
+        np.ones(n, dtype),
+        zeros,
+        zeros.copy(),
+        zeros.copy(),
+        np.ones(n, bool),
+        -np.ones(n, np.int32),
+    )
+
+
+def tally_step(tally: Tally, loss, t, steps: int, retire_factor: float = RETIRE_FACTOR) -> Tally:
+    """Add step t's loss ℓ_t (shape (P,)) to the sums; retire pixels that have diverged."""
+    active = tally.alive & (t < steps)
+    finite = jnp.isfinite(loss)
+    capped_loss = jnp.where(finite, loss, LOSS_CAP)
+    loss0 = jnp.where(t == 0, capped_loss, tally.loss0)
+    v = jnp.minimum(capped_loss / loss0, LOSS_CAP)
+    in_tail = t >= steps - TAIL
+    total = tally.total + jnp.where(active, v, 0.0)
+    total_inv = tally.total_inv + jnp.where(active, 1.0 / v, 0.0)
+    tail = tally.tail + jnp.where(active & in_tail, v, 0.0)
+
+    threshold = jnp.where(loss0 <= 1.0, retire_factor * loss0, jnp.inf)
+    retire = active & (~finite | (loss > threshold)) & (t < steps - 1)
+    remaining = (steps - 1 - t).astype(loss.dtype)
+    v_ret = jnp.minimum(LOSS_CAP / loss0, LOSS_CAP)
+    total = total + jnp.where(retire, remaining * v_ret, 0.0)
+    total_inv = total_inv + jnp.where(retire, remaining / v_ret, 0.0)
+    tail = tail + jnp.where(retire, jnp.minimum(remaining, TAIL) * v_ret, 0.0)
+    return Tally(
+        loss0,
+        total,
+        total_inv,
+        tail,
+        tally.alive & ~retire,
+        jnp.where(retire, t, tally.retired_at).astype(tally.retired_at.dtype),
+    )
+
+
+def tally_values(tally: Tally, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Signed values and labels: (−Σv or +Σ1/v, converged) per pixel."""
+    converged = np.asarray(tally.tail) / min(steps, TAIL) < 1.0
+    values = np.where(converged, -np.asarray(tally.total), np.asarray(tally.total_inv))
+    return values.astype(np.float64), converged
+
+
+def measure_trajectory(losses) -> tuple[np.ndarray, np.ndarray]:
+    """The reference measure over whole trajectories, losses of shape (..., T)."""
+    v = np.asarray(losses, dtype=np.float64)
+    v = np.where(np.isfinite(v), v, LOSS_CAP)
+    v = np.minimum(v / v[..., :1], LOSS_CAP)
+    converged = v[..., -TAIL:].mean(axis=-1) < 1.0
+    return np.where(converged, -v.sum(axis=-1), (1.0 / v).sum(axis=-1)), converged

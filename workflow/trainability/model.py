@@ -1,0 +1,184 @@
+"""The mean-field multilayer perceptron of Sohl-Dickstein (2024), papers.md §1.1.
+
+A network of ``depth`` bias-free weight matrices W_0 … W_{L-1} (shapes from
+`Condition.layer_shapes`) maps inputs H_0 = X (N × n) to outputs
+
+    Z_i = H_i · W_i / √fan_in_i,      H_{i+1} = φ(Z_i)   (i < L − 1),
+    ŷ   = Z_{L-1} / √fan_in_{L-1},
+
+so the one-hidden-layer net is ŷ = (1/n)·φ(X·W0/√n)·W1. The loss is the mean squared error
+ℓ = mean over points and output dimensions of (ŷ − y)². Activations keep the reference's gains:
+tanh → tanh(√2·z), relu → √2·relu(z), identity → z, and our choice for sigmoid,
+sigmoid(√2·z) = (1 + tanh(z/√2))/2, which puts the √2 where the reference puts it for tanh.
+
+Two implementations of the training gradient live here:
+
+- `reference_loss`: the reference's computation for one pixel, to be differentiated by
+  `jax.grad` (the ``autodiff`` engine);
+- `fused_loss_and_grads`: a hand-written forward and backward pass over a chunk of P pixels
+  whose parameters are stored pixel-major (P × fan_in × fan_out), with the first layer written
+  as one product against the shared inputs X (the ``fused`` engine).
+
+`init_problem` draws weights, data and minibatch indices with the reference seed scheme, so
+a given seed gives the reference's network and data bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from trainability.condition import Condition
+
+SQRT2 = math.sqrt(2.0)
+MINIBATCH_SEED = 42
+PROBE_SEED = -1234567
+
+
+def activate(name: str, z):
+    """φ(z) for the named activation (with the reference's √2 gains)."""
+    if name == "tanh":
+        return jnp.tanh(z * SQRT2)
+    if name == "relu":
+        return jax.nn.relu(z) * SQRT2
+    if name == "sigmoid":
+        return jax.nn.sigmoid(z * SQRT2)
+    if name == "identity":
+        return z
+    raise ValueError(f"activation must be one of tanh, relu, identity, sigmoid; got {name!r}")
+
+
+def activation_slope(name: str, z, h):
+    """φ'(z), computed from the pre-activation z and the activation h = φ(z)."""
+    if name == "tanh":
+        return SQRT2 * (1.0 - h * h)
+    if name == "relu":
+        return jnp.where(z > 0, SQRT2, 0.0).astype(z.dtype)
+    if name == "sigmoid":
+        return SQRT2 * h * (1.0 - h)
+    if name == "identity":
+        return jnp.ones_like(z)
+    raise ValueError(f"activation must be one of tanh, relu, identity, sigmoid; got {name!r}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The fixed ingredients of a sweep: initial weights, data, minibatches and probe input."""
+
+    weights: tuple[np.ndarray, ...]
+    X: np.ndarray  # (N, width)
+    Y: np.ndarray  # (N, target_dim)
+    minibatches: np.ndarray | None  # (steps, batch_size) int indices, or None for full batch
+    x_probe: np.ndarray  # (1, width)
+
+
+def init_problem(cond: Condition) -> Problem:
+    """Weights, data and minibatches from the reference seed scheme (papers.md §1.1):
+
+    key = PRNGKey(seed); (key, k) = split(key); W_i = normal(split(k, depth)[i], shape_i);
+    (key, k) = split(key); X = normal(k, (N, n)); (key, k) = split(key); Y = normal(k, (N, t));
+    minibatch t uses randint(split(PRNGKey(42), steps)[t], (m,), 0, N).
+    Inputs may instead be drawn U(0, 1) (``input_distribution="uniform"``, the report's text).
+    """
+    key = jax.random.PRNGKey(cond.seed)
+    key, k = jax.random.split(key)
+    layer_keys = jax.random.split(k, cond.depth)
+    weights = tuple(
+        np.asarray(jax.random.normal(layer_keys[i], shape))
+        for i, shape in enumerate(cond.layer_shapes)
+    )
+    key, k = jax.random.split(key)
+    shape_x = (cond.n_data, cond.width)
+    if cond.input_distribution == "uniform":
+        X = jax.random.uniform(k, shape_x, dtype=jnp.float64)
+    else:
+        X = jax.random.normal(k, shape_x)
+    key, k = jax.random.split(key)
+    Y = jax.random.normal(k, (cond.n_data, cond.target_dim))
+    minibatches = None
+    if cond.batch_size is not None:
+        step_keys = jax.random.split(jax.random.PRNGKey(MINIBATCH_SEED), cond.steps)
+        draw = jax.vmap(lambda s: jax.random.randint(s, (cond.batch_size,), 0, cond.n_data))
+        minibatches = np.asarray(draw(step_keys))
+    x_probe = np.asarray(jax.random.normal(jax.random.PRNGKey(PROBE_SEED), (1, cond.width)))
+    return Problem(weights, np.asarray(X), np.asarray(Y), minibatches, x_probe)
+
+
+def perturb_weights(weights, epsilon: float, seed: int, pixel_index):
+    """Initial-weight perturbation of the follow-up report: W_i + ε·N(0, 1), drawn per pixel.
+
+    The noise of global pixel p comes from fold_in(fold_in(PRNGKey(42), seed), p), split into
+    one key per layer, so a pixel gets the same noise whether computed whole or in tiles.
+    ``pixel_index`` is a 1-D integer array; the result is pixel-major (P × fan_in × fan_out).
+    """
+    base = jax.random.fold_in(jax.random.PRNGKey(MINIBATCH_SEED), seed)
+
+    def one(p):
+        keys = jax.random.split(jax.random.fold_in(base, p), len(weights))
+        return tuple(
+            w + epsilon * jax.random.normal(keys[i], w.shape) for i, w in enumerate(weights)
+        )
+
+    return jax.vmap(one)(jnp.asarray(pixel_index, dtype=jnp.uint32))
+
+
+def forward(weights, X, activation: str):
+    """ŷ for one pixel's weights, written as the reference writes it."""
+    H = X
+    for i, W in enumerate(weights):
+        Z = jnp.dot(H, W) / jnp.sqrt(W.shape[0])
+        if i < len(weights) - 1:
+            H = activate(activation, Z)
+    return Z / jnp.sqrt(weights[-1].shape[0])
+
+
+def reference_loss(weights, X, Y, activation: str):
+    """ℓ = mean((ŷ − Y)²) for one pixel; `jax.grad` of this is the autodiff engine's gradient."""
+    return jnp.mean((forward(weights, X, activation) - Y) ** 2)
+
+
+def fused_loss(weights, X, Y, activation: str):
+    """ℓ for a chunk of pixels (weights pixel-major), without the backward pass: (P,)."""
+    return _fused_forward(weights, X, Y, activation)[0]
+
+
+def fused_loss_and_grads(weights, X, Y, activation: str):
+    """ℓ and ∂ℓ/∂W_i for a chunk of P pixels, by a hand-written backward pass.
+
+    With r = ŷ − Y and M = N·target_dim: ∂ℓ/∂ŷ = 2r/M, ∂ℓ/∂Z_{L-1} = ∂ℓ/∂ŷ / √fan_in_{L-1},
+    ∂ℓ/∂W_i = H_iᵀ·∂ℓ/∂Z_i / √fan_in_i, ∂ℓ/∂H_i = ∂ℓ/∂Z_i·W_iᵀ / √fan_in_i and
+    ∂ℓ/∂Z_{i-1} = ∂ℓ/∂H_i ⊙ φ'(Z_{i-1}). The first layer's products against the shared X are
+    single matrix products over all pixels at once.
+    """
+    loss, r, Zs, Hs = _fused_forward(weights, X, Y, activation)
+    depth = len(weights)
+    scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]  # 1/√fan_in (weights are P×in×out)
+    dZ = (2.0 / r.shape[1] / r.shape[2]) * r * scale[-1]
+    grads = [None] * depth
+    for i in range(depth - 1, -1, -1):
+        if i == 0:
+            grads[0] = jnp.einsum("nk,pnj->pkj", X, dZ) * scale[0]
+        else:
+            grads[i] = jnp.einsum("pnk,pnj->pkj", Hs[i], dZ) * scale[i]
+            dH = jnp.einsum("pnj,pkj->pnk", dZ, weights[i]) * scale[i]
+            dZ = dH * activation_slope(activation, Zs[i - 1], Hs[i])
+    return loss, tuple(grads)
+
+
+def _fused_forward(weights, X, Y, activation: str):
+    """Pixel-major forward pass: returns ℓ (P,), residuals r (P, N, t), Z_i and H_i lists."""
+    scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]
+    Zs, Hs = [], [None]
+    Z = jnp.einsum("nk,pkj->pnj", X, weights[0]) * scale[0]
+    for i in range(1, len(weights)):
+        H = activate(activation, Z)
+        Zs.append(Z)
+        Hs.append(H)
+        Z = jnp.einsum("pnk,pkj->pnj", H, weights[i]) * scale[i]
+    r = Z * scale[-1] - Y
+    loss = jnp.mean(r * r, axis=(1, 2))
+    return loss, r, Zs, Hs
