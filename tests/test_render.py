@@ -6,6 +6,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+
 from trainability import render
 from trainability.render import (
     RankReference,

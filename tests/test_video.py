@@ -8,6 +8,7 @@ import imageio.v2 as iio2
 import imageio.v3 as iio3
 import numpy as np
 import pytest
+
 from trainability import video
 from trainability.render import colorize, colorize_float, rank_stretch, rgb_to_uint8
 from trainability.video import (

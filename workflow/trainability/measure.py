@@ -56,8 +56,11 @@ def tally_start(n: int, dtype=np.float64) -> Tally:
     )
 
 
-def tally_step(tally: Tally, loss, t, steps: int, retire_factor: float = RETIRE_FACTOR) -> Tally:
-    """Add step t's loss ℓ_t (shape (P,)) to the sums; retire pixels that have diverged."""
+def tally_step(
+    tally: Tally, loss, t, steps: int, retire_factor: float | None = RETIRE_FACTOR
+) -> Tally:
+    """Add step t's loss ℓ_t (shape (P,)) to the sums and retire pixels that have diverged;
+    ``retire_factor=None`` retires no pixel (no early exit), ``inf`` only non-finite ones."""
     active = tally.alive & (t < steps)
     finite = jnp.isfinite(loss)
     capped_loss = jnp.where(finite, loss, LOSS_CAP)
@@ -68,9 +71,11 @@ def tally_step(tally: Tally, loss, t, steps: int, retire_factor: float = RETIRE_
     total_inv = tally.total_inv + jnp.where(active, 1.0 / v, 0.0)
     tail = tally.tail + jnp.where(active & in_tail, v, 0.0)
 
+    if retire_factor is None:
+        return Tally(loss0, total, total_inv, tail, tally.alive, tally.retired_at)
     threshold = jnp.where(loss0 <= 1.0, retire_factor * loss0, jnp.inf)
     retire = active & (~finite | (loss > threshold)) & (t < steps - 1)
-    remaining = (steps - 1 - t).astype(loss.dtype)
+    remaining = jnp.asarray(steps - 1 - t, loss.dtype)
     v_ret = jnp.minimum(LOSS_CAP / loss0, LOSS_CAP)
     total = total + jnp.where(retire, remaining * v_ret, 0.0)
     total_inv = total_inv + jnp.where(retire, remaining / v_ret, 0.0)

@@ -12,7 +12,10 @@ Per pixel and step t (papers.md §1.1), with W0 ← W0 + c first in ``offset_vs_
 ``every_step`` mode:  ℓ_t = ℓ(W; X, Y) on the full batch, g = ∇ℓ on the full batch or on
 minibatch t, W_i ← W_i − η_i·g_i. Engines: ``fused`` (hand-written gradient, fast) and
 ``autodiff`` (`jax.grad` of the reference loss, for validation). The result does not depend on
-chunk, block, thread or tile sizes: every pixel's arithmetic is the same wherever it sits.
+block, thread or tile sizes: every pixel's arithmetic is the same wherever it sits. The chunk
+size is part of the numerical definition, like the dtype: XLA chooses its matrix kernels by
+operand size, so another chunk size changes results in the last bits (and the labels of a few
+chaotic boundary pixels). It is recorded in each result's metadata.
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
         "seed": cond.seed,
         "engine": engine.name,
         "dtype": engine.dtype,
+        "chunk": engine.chunk,
         "early_exit": engine.early_exit,
         "versions": {
             "trainability": trainability.__version__,
@@ -184,9 +188,7 @@ class _Runner:
                 cond=cond,
                 engine_name=engine.name,
                 length=engine.segment,
-                retire_factor=RETIRE_FACTOR
-                if engine.early_exit and cond.readout == "loss"
-                else math.inf,
+                retire_factor=_retire_factor(engine, cond),
             )
         )
 
@@ -233,6 +235,14 @@ class _Runner:
 
         values, converged = tally_values(Tally(*tally), cond.steps)
         return values, converged, tally[5], probe.astype(np.float64)
+
+
+def _retire_factor(engine: Engine, cond: Condition) -> float | None:
+    """Early-exit rule (`trainability.measure`): none, non-finite losses only (the probe readout
+    needs the final weights of every finite run), or the default threshold."""
+    if not engine.early_exit:
+        return None
+    return RETIRE_FACTOR if cond.readout == "loss" else math.inf
 
 
 def _hyperparameters(cond: Condition, xs, ys, dtype):

@@ -1,0 +1,116 @@
+"""The network, its hand-written gradient and the reference seed scheme."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import trainability  # noqa: F401  (float64 mode)
+from trainability.condition import ACTIVATIONS, Condition, ConditionError
+from trainability.model import (
+    activate,
+    activation_slope,
+    forward,
+    fused_loss,
+    fused_loss_and_grads,
+    init_problem,
+    perturb_weights,
+    reference_loss,
+)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("target_dim", [1, 3])
+def test_fused_gradient_equals_autodiff(activation, depth, target_dim):
+    cond = Condition(activation=activation, width=6, depth=depth, target_dim=target_dim)
+    problem = init_problem(cond)
+    rng = np.random.default_rng(depth * 10 + target_dim)
+    pixels = [tuple(w + 0.3 * rng.normal(size=w.shape) for w in problem.weights) for _ in range(5)]
+    stacked = tuple(np.stack([p[i] for p in pixels]) for i in range(depth))
+
+    loss, grads = fused_loss_and_grads(stacked, problem.X, problem.Y, activation)
+    for k, weights in enumerate(pixels):
+        ref_loss, ref_grads = jax.value_and_grad(reference_loss)(
+            weights, problem.X, problem.Y, activation
+        )
+        assert loss[k] == pytest.approx(float(ref_loss), rel=1e-13)
+        for g, ref in zip(grads, ref_grads, strict=True):
+            np.testing.assert_allclose(g[k], ref, rtol=1e-11, atol=1e-13)
+    np.testing.assert_array_equal(fused_loss(stacked, problem.X, problem.Y, activation), loss)
+
+
+def test_forward_is_the_papers_formula():
+    """ŷ = (1/n)·tanh(√2·X·W0/√n)·W1 for the one-hidden-layer tanh net."""
+    cond = Condition(width=8)
+    p = init_problem(cond)
+    n = cond.width
+    expected = np.tanh(math.sqrt(2) * p.X @ p.weights[0] / math.sqrt(n)) @ p.weights[1] / n
+    np.testing.assert_allclose(forward(p.weights, p.X, "tanh"), expected, rtol=1e-13)
+
+
+def test_activation_gains_and_slopes():
+    z = jnp.linspace(-3, 3, 101)
+    np.testing.assert_allclose(activate("relu", z), math.sqrt(2) * np.maximum(z, 0))
+    np.testing.assert_allclose(activate("sigmoid", z), (1 + np.tanh(z / math.sqrt(2))) / 2)
+    for name in ACTIVATIONS:
+        slope = activation_slope(name, z, activate(name, z))
+        numeric = jax.vmap(jax.grad(lambda u, name=name: activate(name, u)))(z)
+        mask = np.abs(z) > 1e-9  # relu's kink
+        np.testing.assert_allclose(slope[mask], numeric[mask], rtol=1e-12)
+
+
+def test_reference_seed_scheme():
+    cond = Condition(width=16, depth=2, batch_size=16, steps=7, seed=3)
+    p = init_problem(cond)
+    key = jax.random.PRNGKey(3)
+    key, k = jax.random.split(key)
+    ks = jax.random.split(k, 2)
+    np.testing.assert_array_equal(p.weights[0], jax.random.normal(ks[0], (16, 16)))
+    np.testing.assert_array_equal(p.weights[1], jax.random.normal(ks[1], (16, 1)))
+    key, k = jax.random.split(key)
+    np.testing.assert_array_equal(p.X, jax.random.normal(k, (272, 16)))
+    key, k = jax.random.split(key)
+    np.testing.assert_array_equal(p.Y, jax.random.normal(k, (272, 1)))
+    step_keys = jax.random.split(jax.random.PRNGKey(42), 7)
+    for t in range(7):
+        np.testing.assert_array_equal(
+            p.minibatches[t], jax.random.randint(step_keys[t], (16,), 0, 272)
+        )
+
+
+def test_paper_sizes():
+    assert Condition().n_params == 272 and Condition().n_data == 272
+    assert Condition(activation="identity").n_data == 16
+    assert Condition(dataset_size=1).n_data == 1
+    assert Condition(width=8, target_dim=3).n_data == 88 // 3
+    assert init_problem(Condition(input_distribution="uniform")).X.min() >= 0
+
+
+def test_perturbation_is_per_pixel_and_reproducible():
+    weights = init_problem(Condition(width=4)).weights
+    a = perturb_weights(weights, 1e-2, 0, np.array([0, 1, 2]))
+    b = perturb_weights(weights, 1e-2, 0, np.array([2]))
+    np.testing.assert_array_equal(a[0][2], b[0][0])
+    assert not np.array_equal(a[0][0], a[0][1])
+    noise = (a[0][0] - weights[0]) / 1e-2
+    assert 0.3 < noise.std() < 3
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"activation": "softplus"}, "activation"),
+        ({"width": 0}, "width"),
+        ({"depth": 0}, "depth"),
+        ({"steps": 0}, "steps"),
+        ({"batch_size": 1000}, "batch_size"),
+        ({"epsilon": -1.0}, "epsilon"),
+        ({"phase_space": "lr"}, "phase_space"),
+    ],
+)
+def test_bad_condition_names_the_field(changes, field):
+    with pytest.raises(ConditionError, match=field):
+        Condition(**changes)
