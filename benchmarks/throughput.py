@@ -88,9 +88,8 @@ def main() -> None:
         f"grid {args.resolution}x{args.resolution}, {args.steps} steps, {args.activation}, "
         f"float64, threads {args.threads}, jax {jax.__version__} on {jax.devices()[0].platform}"
     )
-    print(
-        f"| {'implementation':<26} | {'px-steps/s':>12} | {'speed-up':>8} | {'label agreement':>15} |"
-    )
+    header = ("implementation", "px-steps/s", "speed-up", "label agreement")
+    print(f"| {header[0]:<26} | {header[1]:>12} | {header[2]:>8} | {header[3]:>15} |")
     print(f"|{'-' * 28}|{'-' * 14}|{'-' * 10}|{'-' * 17}|")
     for name, seconds, labels in rows:
         print(

@@ -1,0 +1,53 @@
+"""Fractal trainability boundaries: the workflow.
+
+Methods, in the order the rules run (Sohl-Dickstein 2024; papers.md §1):
+  1. every condition of the study trains one mean-field MLP per pixel of a 2-D grid of
+     hyperparameters, the grid cut into tiles that run as independent jobs (sweep.smk);
+  2. the tiles are merged into one grid per condition and drawn as heatmaps with the paper's
+     rank colour stretch, alone and as the six-panel figure (figures.smk);
+  3. the fractal dimension of each trainability boundary is estimated by box counting and
+     tabulated next to the paper's values (dimension.smk).
+Configuration: config/config.yaml (validated against workflow/schemas/config.schema.yaml before
+any job runs). Each condition's name is also a target: `snakemake --cores 2 tanh_minibatch`.
+"""
+
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+from trainability.config import ConfigError, load_study
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+try:
+    validated, STUDY = load_study(
+        config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+    )
+except ConfigError as err:
+    raise SystemExit(f"trainability-fractals: {err}")
+config.update(validated)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/sweep.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/dimension.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ALL_TARGETS,
+
+
+for _name in STUDY:
+
+    rule:
+        name:
+            _name
+        input:
+            condition_targets(_name),

@@ -1,0 +1,19 @@
+"""Snakemake adapter of rule heatmap: draw one grid with the paper's look."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+from trainability.io import load_grid  # noqa: E402
+from trainability.render import axis_labels, save_heatmap  # noqa: E402
+
+sm = snakemake  # noqa: F821
+grid = load_grid(sm.input[0])
+w = grid.meta["window"]
+save_heatmap(
+    sm.output[0],
+    grid.values,
+    (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
+    title=sm.params.title,
+    **axis_labels(grid.meta["condition"]["phase_space"]),
+)

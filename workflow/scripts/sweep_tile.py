@@ -1,0 +1,27 @@
+"""Snakemake adapter of rule sweep_tile: compute tile (i, j) of a grid."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+from trainability.condition import Condition  # noqa: E402
+from trainability.grid import Window  # noqa: E402
+from trainability.io import save_grid  # noqa: E402
+from trainability.sweep import Engine, default_chunk, sweep  # noqa: E402
+
+sm = snakemake  # noqa: F821
+engine = sm.params.engine
+grid = sweep(
+    Condition(**sm.params.condition),
+    Window(**sm.params.window),
+    Engine(
+        name=engine["name"],
+        dtype=engine["dtype"],
+        chunk=engine["chunk"] or default_chunk(),
+        threads=sm.threads,
+    ),
+    tile=(int(sm.wildcards.i), int(sm.wildcards.j)),
+    tiles=tuple(sm.params.tiles),
+    progress=True,
+)
+save_grid(sm.output[0], grid)
