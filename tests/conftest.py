@@ -1,0 +1,39 @@
+"""Shared fixtures: the repository root and a way to run the workflow."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def snakemake(workdir, *args, configfile=REPO / "config" / "test.yaml", check=True, **popen):
+    """Run the workflow of this repository in ``workdir``; returns the CompletedProcess."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        *args,
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, **popen)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def test_study(tmp_path_factory):
+    """The test study run once end to end; tests only read its outputs."""
+    workdir = tmp_path_factory.mktemp("study")
+    snakemake(workdir, "--cores", "2")
+    return workdir

@@ -1,0 +1,117 @@
+"""The command line: a working sweep, and one-line errors for every kind of bad value."""
+
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from trainability.cli import main
+from trainability.io import load_grid
+
+
+def test_sweep_writes_a_grid(tmp_path):
+    out = tmp_path / "x.npz"
+    code = main(
+        [
+            "sweep",
+            "--resolution",
+            "6",
+            "5",
+            "--steps",
+            "10",
+            "--width",
+            "4",
+            "--quiet",
+            "--window",
+            "-1",
+            "3",
+            "0",
+            "4",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    grid = load_grid(out)
+    assert grid.values.shape == (5, 6)
+    np.testing.assert_array_equal(grid.x, jnp.logspace(-1, 3, 6))  # as the reference
+    assert grid.meta["condition"]["width"] == 4
+
+
+def test_tiles_through_the_cli_merge_to_the_whole(tmp_path):
+    common = ["--resolution", "7", "--steps", "10", "--width", "4", "--quiet"]
+    main(["sweep", *common, "--out", str(tmp_path / "whole.npz")])
+    for i in range(2):
+        main(
+            [
+                "sweep",
+                *common,
+                "--tile",
+                str(i),
+                "0",
+                "--tiles",
+                "2",
+                "1",
+                "--out",
+                str(tmp_path / f"t{i}.npz"),
+            ]
+        )
+    main(
+        [
+            "merge",
+            str(tmp_path / "t0.npz"),
+            str(tmp_path / "t1.npz"),
+            "--out",
+            str(tmp_path / "merged.npz"),
+        ]
+    )
+    assert (
+        load_grid(tmp_path / "merged.npz").values.tobytes()
+        == load_grid(tmp_path / "whole.npz").values.tobytes()
+    )
+    assert main(["render", str(tmp_path / "merged.npz"), "--out", str(tmp_path / "m.png")]) == 0
+    assert (tmp_path / "m.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--activation", "softplus"], ["--activation", "tanh"]),
+        (["--resolution", "1"], ["--resolution", ">= 2"]),
+        (["--window", "3", "1", "0", "1"], ["x_min < x_max"]),
+        (["--steps", "0"], ["--steps", ">= 1"]),
+        (["--batch-size", "500"], ["batch_size", "272"]),
+        (["--depth", "0"], ["--depth", ">= 1"]),
+        (["--window", "1", "1.00000000000001", "0", "1"], ["float64"]),
+        (["--epsilon", "-1"], ["--epsilon"]),
+        (["--tile", "2", "0", "--tiles", "2", "1"], ["--tile"]),
+        (["--engine", "fast"], ["--engine", "fused"]),
+    ],
+)
+def test_bad_values_give_one_line(tmp_path, capsys, args, words):
+    argv = ["sweep", "--quiet", "--out", str(tmp_path / "x.npz"), *args]
+    try:
+        code = main(argv)
+    except SystemExit as exit:
+        code = exit.code
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    for word in words:
+        assert word in err
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_unwritable_output_is_refused_before_work(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "trainability", "sweep", "--out", str(blocker / "x.npz")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--out" in result.stderr
+    assert "Traceback" not in result.stderr

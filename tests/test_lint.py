@@ -1,0 +1,71 @@
+"""Static checks run as part of the suite: ruff, snakefmt, snakemake --lint, a dry run of the
+default study, and the conda env files carrying the same pins as pyproject.toml."""
+
+import re
+import subprocess
+import sys
+import tomllib
+
+import yaml
+from conftest import REPO, snakemake
+
+BIN = REPO / ".venv" / "bin" if (REPO / ".venv" / "bin").exists() else None
+
+
+def run(*cmd):
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+
+
+def tool(name):
+    return str(BIN / name) if BIN else name
+
+
+def test_ruff_is_clean():
+    result = run(sys.executable, "-m", "ruff", "check", ".")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_snakefmt_is_clean():
+    result = run(tool("snakefmt"), "--check", "Snakefile", "workflow/rules")
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_snakemake_lint_is_clean():
+    result = run(sys.executable, "-m", "snakemake", "--lint")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_default_study_dry_run(tmp_path):
+    result = snakemake(tmp_path, "-n", "--cores", "2", configfile=REPO / "config" / "config.yaml")
+    out = result.stdout + result.stderr
+    for name in yaml.safe_load((REPO / "config" / "config.yaml").read_text())["conditions"]:
+        assert f"results/{name}/overview.png" in out
+
+
+def test_paper_config_is_valid(tmp_path):
+    snakemake(tmp_path, "-n", "--cores", "2", configfile=REPO / "config" / "paper.yaml")
+
+
+def pins(requirements):
+    out = {}
+    for req in requirements:
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[a-z,]+\])?==(\S+)", req.strip())
+        if match:
+            out[match.group(1).lower()] = match.group(3)
+    return out
+
+
+def test_env_files_carry_the_pyproject_pins():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    runtime = pins(project["dependencies"])
+    dev = pins(project["optional-dependencies"]["dev"])
+    envs = {path: yaml.safe_load(path.read_text()) for path in (REPO / "envs").glob("*.yaml")}
+    envs[REPO / "environment.yml"] = yaml.safe_load((REPO / "environment.yml").read_text())
+    assert len(envs) >= 2
+    for path, env in envs.items():
+        pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+        listed = pins(pip)
+        for name, version in listed.items():
+            assert runtime.get(name, dev.get(name)) == version, f"{path.name}: {name}"
+        missing = set(runtime) - set(listed) - {"snakemake"}
+        assert not missing, f"{path.name} lacks {sorted(missing)}"

@@ -1,0 +1,175 @@
+"""The Snakemake workflow on config/test.yaml: outputs, named targets, bad configs, resuming."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import imageio.v3 as iio
+import pytest
+import yaml
+from conftest import REPO, snakemake
+
+from trainability.io import load_grid
+from trainability.tables import read_csv
+
+TEST_CONFIG = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+
+
+def test_study_outputs(test_study):
+    results = test_study / "results"
+    for name, entry in TEST_CONFIG["conditions"].items():
+        grid = load_grid(results / name / "overview.npz")
+        resolution = TEST_CONFIG["defaults"]["resolution"]
+        assert grid.values.shape == (resolution, resolution)
+        meta = grid.meta["condition"]
+        assert meta["steps"] == TEST_CONFIG["defaults"]["steps"]
+        assert meta["width"] == TEST_CONFIG["defaults"]["width"]
+        assert meta["batch_size"] == entry.get("batch_size")
+        assert grid.meta["window"]["x_min"] == TEST_CONFIG["defaults"]["window"][0]
+        image = iio.imread(results / name / "overview.png")
+        assert image.shape[0] > 300 and image.shape[1] > 300
+        row = read_csv(results / name / "dimension.csv")[0]
+        assert row["condition"] == name
+    tanh = load_grid(results / "tanh_fullbatch" / "overview.npz")
+    assert tanh.converged.any() and not tanh.converged.all()
+    figure = iio.imread(results / "figures" / "paper_conditions.png")
+    assert figure.shape[1] > figure.shape[0] / 2
+    table = read_csv(results / "tables" / "fractal_dimensions.csv")
+    assert [row["condition"] for row in table] == list(TEST_CONFIG["conditions"])
+    assert "| tanh_fullbatch |" in (results / "tables" / "fractal_dimensions.md").read_text()
+
+
+def test_outputs_equal_the_library_computed_whole(test_study):
+    """Tiles through Snakemake merge to the grid the library computes in one go."""
+    from trainability.condition import Condition
+    from trainability.grid import Window
+    from trainability.sweep import sweep
+
+    d = TEST_CONFIG["defaults"]
+    cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])
+    whole = sweep(cond, Window.square(d["window"], d["resolution"]))
+    merged = load_grid(test_study / "results" / "tanh_fullbatch" / "overview.npz")
+    assert merged.values.tobytes() == whole.values.tobytes()
+
+
+def test_nothing_to_do_after_a_complete_run(test_study):
+    dry = snakemake(test_study, "-n", "--cores", "1")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_named_target_builds_only_that_condition(tmp_path):
+    snakemake(tmp_path, "--cores", "2", "tanh_minibatch")
+    assert (tmp_path / "results" / "tanh_minibatch" / "overview.png").exists()
+    assert not (tmp_path / "results" / "tanh_fullbatch").exists()
+
+
+def test_changed_parameters_rerun_only_that_condition(test_study, tmp_path):
+    config = json.loads(json.dumps(TEST_CONFIG))
+    config["conditions"]["tanh_minibatch"]["batch_size"] = 5
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump(config))
+    dry = snakemake(test_study, "-n", "--cores", "1", configfile=path)
+    out = dry.stdout + dry.stderr
+    assert "results/tanh_minibatch/tiles/overview/0_0.npz" in out
+    assert "results/tanh_fullbatch/tiles" not in out
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda c: c["defaults"].update(activaton="tanh"), ["activaton", "allowed keys"]),
+        (
+            lambda c: c["conditions"]["tanh_fullbatch"].update(activation="softplus"),
+            ["conditions.tanh_fullbatch.activation", "tanh, relu, identity, sigmoid"],
+        ),
+        (lambda c: c["defaults"].update(steps=-5), ["defaults.steps", ">= 1"]),
+        (lambda c: c["defaults"].update(width="wide"), ["defaults.width", "integer"]),
+        (lambda c: c["defaults"].update(window=[3, 1, 0, 4]), ["tanh_fullbatch", "x_min < x_max"]),
+        (lambda c: c["defaults"].update(window=[1, 2, 0]), ["defaults.window", "4 items"]),
+        (
+            lambda c: c["conditions"]["tanh_minibatch"].update(batch_size=10_000),
+            ["tanh_minibatch", "batch_size"],
+        ),
+        (lambda c: c["conditions"].update({"Bad-Name": {}}), ["Bad-Name", "snake_case"]),
+        (lambda c: c["engine"].update(name="turbo"), ["engine.name", "fused, autodiff"]),
+    ],
+    ids=[
+        "unknown-key",
+        "activation",
+        "negative-steps",
+        "type",
+        "empty-window",
+        "window-length",
+        "batch-too-large",
+        "bad-name",
+        "engine",
+    ],
+)
+def test_bad_config_stops_before_any_job(tmp_path, edit, words):
+    config = json.loads(json.dumps(TEST_CONFIG))
+    edit(config)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--cores", "1", configfile=path, check=False)
+    assert result.returncode != 0
+    message = [line for line in result.stderr.splitlines() if "config error" in line]
+    assert len(message) == 1, result.stderr
+    for word in words:
+        assert word in message[0]
+    assert not (tmp_path / "results").exists()
+
+
+def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
+    """SIGKILL Snakemake and its jobs mid-run; the rerun finishes, keeps the tiles that were
+    complete, and gives the grid an uninterrupted run gives. No file is half-written."""
+    config = json.loads(json.dumps(TEST_CONFIG))
+    config["conditions"] = {"tanh_fullbatch": config["conditions"]["tanh_fullbatch"]}
+    config["defaults"].update(steps=150, resolution=32, tiles=[4, 1])
+    path = tmp_path / "slow.yaml"
+    path.write_text(yaml.safe_dump(config))
+    work = tmp_path / "work"
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(work),
+        "--configfile",
+        str(path),
+        "--cores",
+        "1",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    tiles = work / "results" / "tanh_fullbatch" / "tiles" / "overview"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(tiles.glob("*.npz"))) < 2:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = {p.name: p.stat().st_mtime_ns for p in tiles.glob("*.npz")}
+    assert 2 <= len(done) < 4, "the kill should land between the second and the last tile"
+    for tile in done:
+        load_grid(tiles / tile)  # every file under a final name is complete
+
+    snakemake(work, "--unlock", configfile=path)  # a SIGKILL leaves Snakemake's lock behind
+    snakemake(work, "--cores", "1", configfile=path)
+    # With one core, a tile's job is recorded as finished before the next one starts; only the
+    # newest tile may have been written without that record, and is then rightly recomputed.
+    newest = max(done, key=done.get)
+    for tile, mtime in done.items():
+        if tile != newest:
+            assert (tiles / tile).stat().st_mtime_ns == mtime, f"{tile} was recomputed"
+    reference = tmp_path / "reference"
+    snakemake(reference, "--cores", "2", configfile=path)
+    a = load_grid(work / "results" / "tanh_fullbatch" / "overview.npz")
+    b = load_grid(reference / "results" / "tanh_fullbatch" / "overview.npz")
+    assert a.values.tobytes() == b.values.tobytes()
+    leftovers = [p for p in work.rglob(".*tmp-*")]
+    assert not leftovers
