@@ -115,3 +115,55 @@ def test_unwritable_output_is_refused_before_work(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--out" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def run_json(capsys, argv):
+    import json
+
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_dimension_cli_known_answers(tmp_path, capsys):
+    n = 1024
+    yy, xx = np.mgrid[:n, :n]
+    disc = np.where((xx - 500.3) ** 2 + (yy - 520.7) ** 2 < 380.0**2, -1.0, 1.0)
+    np.save(tmp_path / "disc.npy", disc)
+    out = run_json(capsys, ["dimension", str(tmp_path / "disc.npy"), "--json"])
+    assert abs(out["fit_slope"] - 1.0) < 0.05 and out["fit_ci"][0] <= out["fit_ci"][1]
+    noise = np.random.default_rng(0).random((n, n)) < 0.5
+    np.save(tmp_path / "noise.npy", noise)
+    assert run_json(capsys, ["dimension", str(tmp_path / "noise.npy"), "--json"])["fit_slope"] > 1.9
+    step = np.zeros(2**12 + 1, bool)
+    step[1000:] = True
+    np.save(tmp_path / "step.npy", step)
+    assert run_json(capsys, ["dimension", str(tmp_path / "step.npy"), "--json"])["alpha"] == 0.0
+
+
+def test_dimension_cli_errors(tmp_path, capsys):
+    np.save(tmp_path / "flat.npy", -np.ones((64, 64)))
+    (tmp_path / "junk.npy").write_text("not an array")
+    for path in ("flat.npy", "junk.npy", "missing.npy"):
+        assert main(["dimension", str(tmp_path / path)]) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_toy_cli(capsys):
+    quadratic = ["toy", "--eps", "0", "--wavelength", "1", "--levels", "10", "--json"]
+    out = run_json(capsys, quadratic)
+    assert out["alpha"] == 0.0 and out["counts"][-1] == 1
+    rough = [
+        "toy",
+        "--loss",
+        "multiplicative",
+        "--eps",
+        "0.2",
+        "--wavelength",
+        "0.1",
+        "--levels",
+        "14",
+        "--json",
+    ]
+    assert run_json(capsys, rough)["alpha"] > 0.5
+    assert main(["toy", "--eps", "0.1", "--wavelength", "0"]) == 2
+    assert "wavelength" in capsys.readouterr().err

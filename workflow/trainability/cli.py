@@ -1,7 +1,8 @@
 """Command line: ``python -m trainability <verb>`` for everything outside Snakemake.
 
 Verbs: ``sweep`` (compute a grid or one tile of it), ``merge`` (tiles → grid), ``render``
-(grid → heatmap PNG). Bad input ends with one line naming the flag and what is allowed, and
+(grid → heatmap PNG), ``dimension`` (box-counting dimension of grids or label arrays) and
+``toy`` (Liu's cosine-perturbed quadratics). Bad input ends with one line naming the flag and what is allowed, and
 exit status 2; no traceback.
 """
 
@@ -12,7 +13,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from trainability.condition import ACTIVATIONS, OFFSET_MODES, PHASE_SPACES, READOUTS
+from trainability.condition import (
+    ACTIVATIONS,
+    AXES,
+    OFFSET_MODES,
+    OPTIMIZERS,
+    PHASE_SPACES,
+    READOUTS,
+    SCALES,
+    SCHEDULES,
+    WEIGHT_DECAY_MODES,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,6 +79,11 @@ def _add_sweep(sub) -> None:
         default=2,
         help="number of weight matrices (2 = one hidden layer)",
     )
+    net.add_argument(
+        "--residual",
+        action="store_true",
+        help="residual hidden-to-hidden layers H_{i+1} = H_i + φ(Z_i)/√(depth−2) (depth >= 3)",
+    )
     net.add_argument("--target-dim", type=_int_at_least(1), default=1, help="output dimension")
     net.add_argument(
         "--dataset-ratio",
@@ -112,13 +128,93 @@ def _add_sweep(sub) -> None:
         default="loss",
         help="loss: the paper's measure only; probe: also store the output at a fixed probe input",
     )
+    opt = p.add_argument_group(
+        "optimizer and weight decay (fixed values; any of them may instead be an axis)"
+    )
+    opt.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="gd",
+        help="gd: W ← W − ηg; momentum (heavy ball): v ← μv + g, W ← W − ηv; nesterov: "
+        "v ← μv + g, W ← W − η(g + μv); adam: bias-corrected W ← W − η·m̂/(√v̂ + eps)",
+    )
+    opt.add_argument("--momentum", type=float, default=0.9, help="momentum μ in [0, 1)")
+    opt.add_argument("--beta1", type=float, default=0.9, help="Adam β1 in [0, 1)")
+    opt.add_argument("--beta2", type=float, default=0.999, help="Adam β2 in [0, 1)")
+    opt.add_argument("--adam-eps", type=float, default=1e-8, help="Adam eps > 0")
+    opt.add_argument("--weight-decay", type=float, default=0.0, help="weight decay λ >= 0")
+    opt.add_argument(
+        "--weight-decay-mode",
+        choices=WEIGHT_DECAY_MODES,
+        default="l2",
+        help="l2: g ← g + λW; decoupled (AdamW style): W ← W − ηλW after the optimizer step",
+    )
+    sched = p.add_argument_group("learning-rate schedule s(t), multiplying every layer's rate")
+    sched.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default="constant",
+        help="constant: 1; warmup: min(1, (t+1)/warmup-steps); cosine: from 1 to "
+        "final-lr-fraction over the run; step: decay-factor^⌊t/decay-every⌋",
+    )
+    sched.add_argument("--warmup-steps", type=int, default=0, help="length of the warm-up")
+    sched.add_argument(
+        "--final-lr-fraction", type=float, default=0.0, help="cosine: s at the last step"
+    )
+    sched.add_argument("--decay-every", type=int, default=100, help="step: steps per decay")
+    sched.add_argument("--decay-factor", type=float, default=0.5, help="step: factor per decay")
     grid = p.add_argument_group("hyperparameter window")
     grid.add_argument(
         "--phase-space",
         choices=PHASE_SPACES,
         default="lr_vs_lr",
-        help="lr_vs_lr: x = input-layer lr, y = output-layer lr; offset_vs_lr: "
-        "x = input weight offset c, y = lr of all layers",
+        help="lr_vs_lr: x = lr of even layers (input), y = lr of odd layers (output); "
+        "offset_vs_lr: x = input weight offset c, y = lr of all layers; custom: --x-axis, "
+        "--y-axis",
+    )
+    axis_help = "; ".join(f"{a.name}: {a.meaning} {a.interval}" for a in AXES.values())
+    grid.add_argument(
+        "--x-axis",
+        choices=tuple(AXES),
+        default=None,
+        metavar="NAME",
+        help=f"custom phase space: hyperparameter on the x axis. Names: {axis_help}",
+    )
+    grid.add_argument(
+        "--y-axis",
+        choices=tuple(AXES),
+        default=None,
+        metavar="NAME",
+        help="custom phase space: hyperparameter on the y axis (names as --x-axis)",
+    )
+    grid.add_argument(
+        "--x-scale",
+        choices=SCALES,
+        default="log",
+        help="log: window bounds are log10 values (logspace); linear: raw values (linspace)",
+    )
+    grid.add_argument("--y-scale", choices=SCALES, default="log", help="as --x-scale")
+    grid.add_argument(
+        "--lr",
+        type=float,
+        default=0.1,
+        help="custom phase space: learning rate of every layer no axis sets",
+    )
+    grid.add_argument(
+        "--lr-hidden",
+        type=float,
+        default=None,
+        help="learning rate of the hidden-to-hidden matrices (depth >= 3); default: the "
+        "phase space's rule",
+    )
+    grid.add_argument(
+        "--offset", type=float, default=0.0, help="fixed input weight offset c when not an axis"
+    )
+    grid.add_argument(
+        "--init-scale",
+        type=float,
+        default=1.0,
+        help="fixed factor on every initial weight when not an axis",
     )
     grid.add_argument(
         "--offset-mode",
@@ -132,7 +228,7 @@ def _add_sweep(sub) -> None:
         nargs=4,
         metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
         default=(-3.0, 6.0, -3.0, 6.0),
-        help="log10 bounds of the window",
+        help="bounds of the window: log10 values on a log axis, the values on a linear one",
     )
     grid.add_argument(
         "--resolution",
@@ -193,7 +289,7 @@ def _run_sweep(args) -> None:
     from trainability.condition import Condition
     from trainability.grid import Window
     from trainability.io import save_grid
-    from trainability.sweep import Engine, default_chunk, sweep
+    from trainability.sweep import Engine, axis_values, default_chunk, sweep
 
     if len(args.resolution) > 2:
         raise ValueError("argument --resolution: give N or NX NY")
@@ -218,9 +314,30 @@ def _run_sweep(args) -> None:
         seed=args.seed,
         epsilon=args.epsilon,
         readout=args.readout,
+        optimizer=args.optimizer,
+        momentum=args.momentum,
+        beta1=args.beta1,
+        beta2=args.beta2,
+        adam_eps=args.adam_eps,
+        weight_decay=args.weight_decay,
+        weight_decay_mode=args.weight_decay_mode,
+        schedule=args.schedule,
+        warmup_steps=args.warmup_steps,
+        final_lr_fraction=args.final_lr_fraction,
+        decay_every=args.decay_every,
+        decay_factor=args.decay_factor,
+        residual=args.residual,
+        lr_hidden=args.lr_hidden,
+        lr=args.lr,
+        offset=args.offset,
+        init_scale=args.init_scale,
+        x_axis=args.x_axis,
+        y_axis=args.y_axis,
+        x_scale=args.x_scale,
+        y_scale=args.y_scale,
     )
     window = Window(*args.window, nx=nx, ny=ny)
-    window.axes()  # the float64 guard, before any work
+    axis_values(cond, window)  # the float64 guard and the axis ranges, before any work
     engine = Engine(
         name=args.engine,
         dtype=args.dtype,
@@ -268,6 +385,97 @@ def _run_render(args) -> None:
     save_heatmap(args.out, grid.values, bounds, title=args.title, **labels)
 
 
+def _add_dimension(sub) -> None:
+    p = sub.add_parser(
+        "dimension",
+        help="fractal dimension of trainability boundaries (box counting; Liu's 1-D counting)",
+        description="FILE: a grid .npz, or an .npy array (2-D signed values or booleans; 1-D "
+        "labels on 2**n+1 points). Several 2-D files are one zoom sequence: the paper's number "
+        "is the median of all their local slopes.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_run_dimension)
+
+
+def _run_dimension(args) -> None:
+    import json
+
+    import numpy as np
+
+    from trainability.dimension import alpha_1d, estimate_2d
+    from trainability.io import load_grid
+
+    fields = []
+    for path in args.files:
+        if not Path(path).is_file():
+            raise ValueError(f"no such file: {path}")
+        if path.endswith(".npz"):
+            fields.append(load_grid(path).values)
+        else:
+            try:
+                fields.append(np.load(path, allow_pickle=False))
+            except (OSError, ValueError) as err:
+                raise ValueError(f"cannot read {path} as an .npy array: {err}") from None
+    dims = {field.ndim for field in fields}
+    if dims == {1} and len(fields) == 1:
+        result = alpha_1d(fields[0]).to_dict()
+        text = f"alpha = {result['alpha']:.4f} +- {result['alpha_stderr']:.4f}"
+    elif dims == {2}:
+        result = estimate_2d(fields).to_dict()
+        low, high = result["fit_ci"]
+        text = (
+            f"median local slope = {result['median_local_slope']:.4f}; fit slope = "
+            f"{result['fit_slope']:.4f} (95% interval {low:.4f} to {high:.4f}); "
+            f"{result['n_images']} image(s)"
+        )
+    else:
+        raise ValueError("give 2-D fields (one or more) or a single 1-D label array")
+    print(json.dumps(result) if args.json else text)
+
+
+def _add_toy(sub) -> None:
+    p = sub.add_parser(
+        "toy",
+        help="Liu's cosine-perturbed quadratic: boundary dimension over the learning rate",
+        description="Gradient descent on f(x) = x^2 + eps cos(2 pi x / L) (additive) or "
+        "x^2 (1 + eps cos(2 pi x / L)) (multiplicative) for every learning rate of a uniform "
+        "grid over [0, lr-max] with 2**levels + 1 points; alpha by boundary counting.",
+    )
+    p.add_argument("--loss", choices=("additive", "multiplicative"), default="additive")
+    p.add_argument("--eps", type=float, required=True, help="ripple amplitude")
+    p.add_argument("--wavelength", type=float, required=True, help="ripple wavelength L > 0")
+    p.add_argument("--x0", type=float, default=1.0, help="initial point (all coordinates)")
+    p.add_argument("--dim", type=_int_at_least(1), default=1, help="parameter dimension d")
+    p.add_argument("--lr-max", type=float, default=1.5, help="largest learning rate")
+    p.add_argument("--levels", type=_int_at_least(2), default=16, help="grid of 2**levels + 1")
+    p.add_argument("--steps", type=_int_at_least(1), default=1000, help="gradient-descent steps")
+    p.add_argument("--threshold", type=float, default=1e8, help="divergence loss (x dim)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_run_toy)
+
+
+def _run_toy(args) -> None:
+    import json
+
+    from trainability.toys import ToyLoss, toy_dimension
+
+    loss = ToyLoss(args.loss, args.eps, args.wavelength, dim=args.dim)
+    result = toy_dimension(
+        loss,
+        args.x0,
+        lr_max=args.lr_max,
+        levels=args.levels,
+        steps=args.steps,
+        threshold=args.threshold,
+    ).to_dict()
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"alpha = {result['alpha']:.4f} +- {result['alpha_stderr']:.4f}")
+        print("boundary counts per level: " + " ".join(map(str, result["counts"])))
+
+
 def _check_writable(path: str, flag: str) -> None:
     """Fail before any work if ``path`` cannot be written (probe with a temporary file)."""
     parent = Path(path).resolve().parent
@@ -285,6 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_merge(sub)
     _add_render(sub)
+    _add_dimension(sub)
+    _add_toy(sub)
     return parser
 
 
