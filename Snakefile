@@ -5,8 +5,11 @@ Methods, in the order the rules run (Sohl-Dickstein 2024; papers.md §1):
      hyperparameters, the grid cut into tiles that run as independent jobs (sweep.smk);
   2. the tiles are merged into one grid per condition and drawn as heatmaps with the paper's
      rank colour stretch, alone and as the six-panel figure (figures.smk);
-  3. the fractal dimension of each trainability boundary is estimated by box counting and
-     tabulated next to the paper's values (dimension.smk).
+  3. the fractal dimension of each trainability boundary is estimated by box counting over
+     its zoom keyframes (or its overview) and tabulated next to the paper's values
+     (dimension.smk);
+  4. zoom sequences: keyframe windows halving down a path into the boundary, each swept like
+     the overview, shown as a keyframe strip and a video (zoom.smk).
 Configuration: config/config.yaml (validated against workflow/schemas/config.schema.yaml before
 any job runs). Each condition's name is also a target: `snakemake --cores 2 tanh_minibatch`.
 """
@@ -36,6 +39,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/sweep.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/dimension.smk"
+include: "workflow/rules/zoom.smk"
 
 
 rule all:

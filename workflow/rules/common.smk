@@ -1,23 +1,32 @@
 # Helpers, wildcard constraints and target lists shared by the rules (no rules here).
 
-import json
-
 
 wildcard_constraints:
     condition="|".join(STUDY),
-    grid="overview",
+    grid=r"overview|zoom/keyframe_\d\d",
     i=r"\d+",
     j=r"\d+",
 
 
-def grid_window(condition, grid):
-    """The hyperparameter window of a grid of a condition (plain data)."""
-    return STUDY[condition].window.to_dict()
+def keyframe_index(grid):
+    """k of a grid named zoom/keyframe_k, None for the overview."""
+    return int(grid.rsplit("_", 1)[1]) if grid.startswith("zoom/") else None
+
+
+def grid_resolution(condition, grid):
+    study = STUDY[condition]
+    return study.window.nx if grid == "overview" else study.zoom.resolution
 
 
 def grid_tiles(condition, grid):
+    """[rows, columns] of the tiles of a grid."""
+    study = STUDY[condition]
+    return list(study.tiles if grid == "overview" else study.zoom.tiles)
+
+
+def grid_tile_files(condition, grid):
     """Tile files that make up a grid."""
-    ti, tj = STUDY[condition].tiles
+    ti, tj = grid_tiles(condition, grid)
     return [
         f"results/{condition}/tiles/{grid}/{i}_{j}.npz"
         for i in range(ti)
@@ -25,12 +34,40 @@ def grid_tiles(condition, grid):
     ]
 
 
+def grid_window(condition, grid):
+    """The overview's window (plain data); keyframe windows come from the zoom path file."""
+    return STUDY[condition].window.to_dict() if grid == "overview" else None
+
+
+def keyframe_files(condition, ext):
+    zoom = STUDY[condition].zoom
+    return [
+        f"results/{condition}/zoom/keyframe_{k:02d}.{ext}" for k in range(zoom.levels)
+    ]
+
+
+def dimension_grids(condition):
+    """The grids a condition's dimension pools: its zoom keyframes, or else its overview."""
+    if STUDY[condition].zoom is None:
+        return [f"results/{condition}/overview.npz"]
+    return keyframe_files(condition, "npz")
+
+
 def condition_targets(condition):
     """Everything a named condition target builds."""
-    return [
+    targets = [
         f"results/{condition}/overview.png",
         f"results/{condition}/dimension.csv",
     ]
+    if STUDY[condition].zoom is not None:
+        targets += [
+            *keyframe_files(condition, "png"),
+            f"results/{condition}/zoom.mp4",
+            f"results/{condition}/zoom.gif",
+            f"results/{condition}/zoom_keyframes.png",
+            f"results/{condition}/zoom_dimension.png",
+        ]
+    return targets
 
 
 ALL_TARGETS = [

@@ -4,7 +4,7 @@
 rule dimension:
     """Box-counting dimension of a condition's boundary: paper's median slope and a fit."""
     input:
-        grids=lambda w: [f"results/{w.condition}/overview.npz"],
+        grids=lambda w: dimension_grids(w.condition),
     output:
         "results/{condition}/dimension.csv",
     log:

@@ -3,6 +3,10 @@
 
 rule sweep_tile:
     """Train one network per pixel of tile (i, j) of a condition's grid (papers.md §1.1)."""
+    input:
+        path=lambda w: (
+            [] if w.grid == "overview" else f"results/{w.condition}/zoom/path.json"
+        ),
     output:
         "results/{condition}/tiles/{grid}/{i}_{j}.npz",
     log:
@@ -15,7 +19,9 @@ rule sweep_tile:
     params:
         condition=lambda w: STUDY[w.condition].condition.to_dict(),
         window=lambda w: grid_window(w.condition, w.grid),
-        tiles=lambda w: list(STUDY[w.condition].tiles),
+        keyframe=lambda w: keyframe_index(w.grid),
+        resolution=lambda w: grid_resolution(w.condition, w.grid),
+        tiles=lambda w: grid_tiles(w.condition, w.grid),
         engine=config["engine"],
     script:
         "../scripts/sweep_tile.py"
@@ -24,7 +30,7 @@ rule sweep_tile:
 rule merge_tiles:
     """Assemble a grid from its tiles (bit-identical to computing it whole)."""
     input:
-        lambda w: grid_tiles(w.condition, w.grid),
+        lambda w: grid_tile_files(w.condition, w.grid),
     output:
         "results/{condition}/{grid}.npz",
     log:

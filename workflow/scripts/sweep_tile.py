@@ -8,12 +8,17 @@ from trainability.condition import Condition  # noqa: E402
 from trainability.grid import Window  # noqa: E402
 from trainability.io import save_grid  # noqa: E402
 from trainability.sweep import Engine, default_chunk, sweep  # noqa: E402
+from trainability.zoom import load_path  # noqa: E402
 
 sm = snakemake  # noqa: F821
+if sm.params.keyframe is None:
+    window = Window(**sm.params.window)
+else:
+    window = load_path(sm.input.path).window(sm.params.keyframe, sm.params.resolution)
 engine = sm.params.engine
 grid = sweep(
     Condition(**sm.params.condition),
-    Window(**sm.params.window),
+    window,
     Engine(
         name=engine["name"],
         dtype=engine["dtype"],

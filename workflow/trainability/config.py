@@ -15,16 +15,49 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import yaml
 
 from trainability.condition import Condition
 from trainability.grid import Window
+from trainability.zoom import check_precision, levels_for_depth
 
 BUILTIN_STUDY = {"window": [-3.0, 6.0, -3.0, 6.0], "resolution": 128, "tiles": [1, 1]}
+BUILTIN_ZOOM = {
+    "depth": 0.0,
+    "target": "auto",
+    "outer_width": None,
+    "resolution": 64,
+    "tiles": [1, 1],
+    "search_resolution": 32,
+    "frames_per_doubling": 45,
+    "fps": 30,
+    "video_size": 384,
+    "gif_size": 128,
+}
 
 
 class ConfigError(ValueError):
     """The configuration breaks the schema or a cross-field rule (message names the key)."""
+
+
+@dataclass(frozen=True)
+class ZoomSettings:
+    """A condition's zoom sequence: ``levels`` keyframes halving from ``outer_width`` decades."""
+
+    levels: int
+    target: str | tuple[float, float]
+    outer_width: float
+    resolution: int
+    tiles: tuple[int, int]
+    search_resolution: int
+    frames_per_doubling: int
+    fps: float
+    video_size: int
+    gif_size: int
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -36,16 +69,7 @@ class StudyCondition:
     condition: Condition
     window: Window
     tiles: tuple[int, int]
-
-    def params(self) -> dict:
-        """Plain-data description, used as Snakemake params (a change re-runs the condition)."""
-        return {
-            "name": self.name,
-            "title": self.title,
-            "condition": self.condition.to_dict(),
-            "window": self.window.to_dict(),
-            "tiles": list(self.tiles),
-        }
+    zoom: ZoomSettings | None = None
 
 
 def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, StudyCondition]]:
@@ -55,7 +79,8 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
     validate(config, schema)
     conditions = {}
     for name, entry in config["conditions"].items():
-        conditions[name] = _study_condition(name, {**config["defaults"], **entry})
+        zoom = {**BUILTIN_ZOOM, **config["defaults"].get("zoom", {}), **entry.get("zoom", {})}
+        conditions[name] = _study_condition(name, {**config["defaults"], **entry, "zoom": zoom})
     return config, conditions
 
 
@@ -78,9 +103,38 @@ def _study_condition(name: str, entry: dict) -> StudyCondition:
         window.axes()  # the float64 guard
         tiles = tuple(settings["tiles"])
         window.tile(0, 0, tiles)
+        zoom = _zoom_settings(settings["zoom"], window)
     except ValueError as err:
         raise ConfigError(f"config error in conditions.{name}: {err}") from None
-    return StudyCondition(name, settings.get("title", name), condition, window, tiles)
+    return StudyCondition(name, settings.get("title", name), condition, window, tiles, zoom)
+
+
+def _zoom_settings(entry: dict, window: Window) -> ZoomSettings | None:
+    """Zoom of a condition, with the float64 guard applied to its deepest keyframe."""
+    if entry["depth"] == 0:
+        return None
+    levels = levels_for_depth(entry["depth"])
+    outer = entry["outer_width"] or min(window.x_max - window.x_min, window.y_max - window.y_min)
+    target = entry["target"] if entry["target"] == "auto" else tuple(entry["target"])
+    if target == "auto":  # the path is unknown yet: guard the largest coordinates it may reach
+        bounds = np.abs(window.bounds)
+        check_precision((bounds[:2].max(), bounds[2:].max()), outer, levels, entry["resolution"])
+    else:
+        check_precision(target, outer, levels, entry["resolution"])
+    zoom_tiles = tuple(entry["tiles"])
+    Window.square(window.bounds, entry["resolution"]).tile(0, 0, zoom_tiles)
+    return ZoomSettings(
+        levels=levels,
+        target=target,
+        outer_width=float(outer),
+        resolution=entry["resolution"],
+        tiles=zoom_tiles,
+        search_resolution=entry["search_resolution"],
+        frames_per_doubling=entry["frames_per_doubling"],
+        fps=entry["fps"],
+        video_size=entry["video_size"],
+        gif_size=entry["gif_size"],
+    )
 
 
 def _describe(error: jsonschema.ValidationError) -> str:

@@ -1,0 +1,31 @@
+"""Snakemake adapter of rule zoom_video: the zoom as MP4 and a small GIF preview."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+from trainability.io import load_grid  # noqa: E402
+from trainability.video import write_zoom_video  # noqa: E402
+
+sm = snakemake  # noqa: F821
+zoom = sm.params.zoom
+
+
+def keyframes():
+    """Loaded lazily: the writer holds two keyframes at a time."""
+    for path in sm.input:
+        grid = load_grid(path)
+        w = grid.meta["window"]
+        yield grid.values, (w["x_min"], w["x_max"], w["y_min"], w["y_max"])
+
+
+frames = write_zoom_video(
+    sm.output.mp4,
+    keyframes(),
+    frames_per_doubling=zoom["frames_per_doubling"],
+    fps=zoom["fps"],
+    size=zoom["video_size"],
+    gif_path=sm.output.gif,
+    gif_size=zoom["gif_size"],
+)
+print(f"{frames} frames", file=sys.stderr)
