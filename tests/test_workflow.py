@@ -8,6 +8,7 @@ import sys
 import time
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 import yaml
 from conftest import REPO, snakemake
@@ -173,3 +174,23 @@ def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
     assert a.values.tobytes() == b.values.tobytes()
     leftovers = [p for p in work.rglob(".*tmp-*")]
     assert not leftovers
+
+
+def test_zoom_outputs(test_study):
+    zoom = TEST_CONFIG["conditions"]["tanh_fullbatch"]["zoom"]
+    results = test_study / "results" / "tanh_fullbatch"
+    levels = len(list((results / "zoom").glob("keyframe_*.npz")))
+    assert levels == 5
+    widths = []
+    for k in range(levels):
+        grid = load_grid(results / "zoom" / f"keyframe_{k:02d}.npz")
+        assert grid.values.shape == (zoom["resolution"], zoom["resolution"])
+        assert grid.converged.any() and not grid.converged.all(), f"keyframe {k}"
+        widths.append(grid.meta["window"]["x_max"] - grid.meta["window"]["x_min"])
+    assert np.allclose(np.array(widths[:-1]) / np.array(widths[1:]), 2.0)
+    frames = list(iio.imiter(results / "zoom.mp4"))
+    assert len(frames) == zoom["frames_per_doubling"] * (levels - 1) + 1
+    assert frames[0].shape[:2] == (zoom["video_size"], zoom["video_size"])
+    assert len(list(iio.imiter(results / "zoom.gif"))) >= 2
+    assert iio.imread(results / "zoom_keyframes.png").shape[1] > 500
+    assert int(read_csv(results / "dimension.csv")[0]["n_images"]) == levels

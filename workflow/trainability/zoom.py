@@ -24,7 +24,7 @@ import numpy as np
 
 from trainability.condition import Condition
 from trainability.dimension import edges
-from trainability.grid import Window
+from trainability.grid import PrecisionError, Window
 from trainability.io import atomic_path
 from trainability.sweep import Engine, sweep
 
@@ -80,6 +80,11 @@ def check_precision(path_or_centre, outer_width: float, levels: int, resolution:
     auto path, anywhere with coordinates this large) is past float64's resolution."""
     cx, cy = path_or_centre
     half = outer_width / 2.0 ** (levels - 1) / 2
+    if not (cx - half < cx + half and cy - half < cy + half):
+        raise PrecisionError(
+            f"a zoom {levels - 1} doublings below {outer_width} decades is {2 * half:.2g} decades "
+            f"wide, below float64's resolution around ({cx:.4g}, {cy:.4g}); zoom less deep"
+        )
     Window(cx - half, cx + half, cy - half, cy + half, resolution, resolution).axes()
 
 
