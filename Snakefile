@@ -9,7 +9,9 @@ Methods, in the order the rules run (Sohl-Dickstein 2024; papers.md §1):
      its zoom keyframes (or its overview) and tabulated next to the paper's values
      (dimension.smk);
   4. zoom sequences: keyframe windows halving down a path into the boundary, each swept like
-     the overview, shown as a keyframe strip and a video (zoom.smk).
+     the overview, shown as a keyframe strip and a video (zoom.smk);
+  5. Liu's cosine-perturbed quadratics: the boundary exponent over learning-rate strips as the
+     ripple's roughness, the dimension and the initial point vary (toys.smk).
 Configuration: config/config.yaml (validated against workflow/schemas/config.schema.yaml before
 any job runs). Each condition's name is also a target: `snakemake --cores 2 tanh_minibatch`.
 """
@@ -40,6 +42,7 @@ include: "workflow/rules/sweep.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/dimension.smk"
 include: "workflow/rules/zoom.smk"
+include: "workflow/rules/toys.smk"
 
 
 rule all:

@@ -1,11 +1,16 @@
 # Helpers, wildcard constraints and target lists shared by the rules (no rules here).
 
+from trainability.toy_studies import STUDIES
+
+TOY_STUDIES = list(STUDIES) if "toys" in config else []
+
 
 wildcard_constraints:
     condition="|".join(STUDY),
     grid=r"overview|zoom/keyframe_\d\d",
     i=r"\d+",
     j=r"\d+",
+    study="|".join(TOY_STUDIES),
 
 
 def keyframe_index(grid):
@@ -75,4 +80,5 @@ ALL_TARGETS = [
     "results/figures/paper_conditions.png",
     "results/tables/fractal_dimensions.csv",
     "results/tables/fractal_dimensions.md",
+    *[f"results/toys/{study}.{ext}" for study in TOY_STUDIES for ext in ("csv", "png")],
 ]

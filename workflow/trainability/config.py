@@ -73,15 +73,31 @@ class StudyCondition:
 
 
 def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, StudyCondition]]:
-    """Validate ``config`` (a copy, defaults filled) and build its conditions by name."""
+    """Validate ``config`` (a copy, defaults filled) and build its conditions by name.
+
+    The ``toys`` section, when present, becomes one complete settings dict per study (built-in
+    defaults < ``toys.sweep`` < the study's own keys).
+    """
     config = copy.deepcopy(config)
     schema = yaml.safe_load(Path(schema_path).read_text())
     validate(config, schema)
+    if "toys" in config:
+        config["toys"] = _toy_settings(config["toys"], schema)
     conditions = {}
     for name, entry in config["conditions"].items():
         zoom = {**BUILTIN_ZOOM, **config["defaults"].get("zoom", {}), **entry.get("zoom", {})}
         conditions[name] = _study_condition(name, {**config["defaults"], **entry, "zoom": zoom})
     return config, conditions
+
+
+def _toy_settings(toys: dict, schema: dict) -> dict:
+    studies = schema["properties"]["toys"]["properties"]
+    sweep = {**studies["sweep"]["default"], **toys.get("sweep", {})}
+    return {
+        name: {**sweep, **studies[name]["default"], **toys.get(name, {})}
+        for name in studies
+        if name != "sweep"
+    }
 
 
 def validate(config: dict, schema: dict) -> None:

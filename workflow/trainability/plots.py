@@ -38,3 +38,114 @@ def save_zoom_dimension(path, fields, windows, title: str) -> None:
     ax.set_title(f"{title}: dimension along the zoom", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def save_toy_figure(path, study: str, rows: list[dict], title: str = "") -> None:
+    """The figure of one of Liu's toy studies (`trainability.toy_studies`)."""
+    fig = Figure(figsize=(10, 3.6), dpi=120)
+    globals()[f"_toy_{study}"](fig, rows)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _toy_strip(fig, rows):
+    from trainability.dimension import alpha_1d
+
+    lrs = np.array([r["lr"] for r in rows])
+    bounded = np.array([r["trainable"] for r in rows])
+    values = np.array([r["value"] for r in rows])
+    shade = np.zeros_like(values)
+    for phase in (bounded, ~bounded):  # Liu's colouring: each phase min-max normalised
+        if phase.any():
+            v = values[phase]
+            shade[phase] = (v - v.min()) / (np.ptp(v) or 1.0)
+    rgb = np.where(
+        bounded[:, None],
+        np.array([0.15, 0.35, 0.85]) * (0.4 + 0.6 * shade[:, None]),
+        np.array([0.9, 0.2, 0.1]) * (0.4 + 0.6 * shade[:, None]),
+    )
+    ax = fig.add_subplot(1, 2, 1)
+    ax.imshow(rgb[None, :, :], aspect="auto", extent=(lrs[0], lrs[-1], 0, 1))
+    ax.set_yticks([])
+    ax.set_xlabel("learning rate")
+    ax.set_title("trainable (blue) and divergent (red) learning rates", fontsize=9)
+    result = alpha_1d(bounded)
+    counts = np.array(result.counts, float)
+    ax = fig.add_subplot(1, 2, 2)
+    k = np.arange(len(counts))
+    ax.plot(k, np.log2(np.maximum(counts, 1)), "o-")
+    ax.set_xlabel("grid level k (2^k + 1 points)")
+    ax.set_ylabel("log2 #boundaries")
+    ax.set_title(f"alpha = {result.alpha:.3f} ± {result.alpha_stderr:.3f}", fontsize=9)
+
+
+def _toy_roughness(fig, rows):
+    from trainability.toys import CRITICAL_ROUGHNESS
+
+    for i, kind in enumerate(("additive", "multiplicative")):
+        sel = [r for r in rows if r["loss"] == kind]
+        ax = fig.add_subplot(1, 2, i + 1)
+        theta = np.array([r["roughness"] for r in sel])
+        ax.errorbar(
+            theta,
+            [r["alpha"] for r in sel],
+            yerr=[r["alpha_stderr"] for r in sel],
+            fmt="o",
+            ms=3,
+            alpha=0.7,
+        )
+        ax.set_xscale("log")
+        ax.set_xlabel("roughness " + ("θ+ = ε/λ²" if kind == "additive" else "θ× = ε"))
+        ax.set_ylabel("boundary dimension α")
+        ax.set_title(f"{kind} cosine perturbation", fontsize=9)
+        if kind == "additive":
+            ax.axvline(CRITICAL_ROUGHNESS, color="k", ls="--", lw=0.8, label="1/(2π²): non-convex")
+            ax.legend(fontsize=8)
+
+
+def _toy_dimension(fig, rows):
+    ax = fig.add_subplot(1, 1, 1)
+    for kind in ("additive", "multiplicative"):
+        sel = [r for r in rows if r["loss"] == kind]
+        ax.errorbar(
+            [r["dim"] for r in sel],
+            [r["alpha"] for r in sel],
+            yerr=[r["alpha_stderr"] for r in sel],
+            fmt="o-",
+            ms=3,
+            label=kind,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("parameter dimension d (x0 = 1/d)")
+    ax.set_ylabel("boundary dimension α")
+    ax.legend(fontsize=8)
+
+
+def _toy_initial(fig, rows):
+    ax = fig.add_subplot(1, 1, 1)
+    for kind in ("additive", "multiplicative"):
+        alpha = np.array([r["alpha"] for r in rows if r["loss"] == kind])
+        ax.hist(alpha, bins=15, alpha=0.6, label=f"{kind}: {alpha.mean():.3f} ± {alpha.std():.3f}")
+    ax.set_xlabel("boundary dimension α over random x0")
+    ax.set_ylabel("count")
+    ax.legend(fontsize=8)
+
+
+def _toy_two_cosines(fig, rows):
+    eps1 = np.unique([r["eps1"] for r in rows])
+    eps2 = np.unique([r["eps2"] for r in rows])
+    alpha = np.full((len(eps2), len(eps1)), np.nan)
+    curvature = np.full_like(alpha, np.nan)
+    for r in rows:
+        j, i = np.searchsorted(eps1, r["eps1"]), np.searchsorted(eps2, r["eps2"])
+        alpha[i, j], curvature[i, j] = r["alpha"], r["min_curvature"]
+    ax = fig.add_subplot(1, 1, 1)
+    mesh = ax.pcolormesh(eps1, eps2, alpha, shading="nearest", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="boundary dimension α")
+    if np.nanmin(curvature) < 0 < np.nanmax(curvature):
+        ax.contour(eps1, eps2, curvature, levels=[0.0], colors="red")
+    ax.set_xlabel("ε1 (λ1 = 0.3)")
+    ax.set_ylabel("ε2 (λ2 = 0.5)")
+    ax.set_title("red: min f'' = 0 (convex below-left)", fontsize=9)
