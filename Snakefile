@@ -11,7 +11,9 @@ Methods, in the order the rules run (Sohl-Dickstein 2024; papers.md §1):
   4. zoom sequences: keyframe windows halving down a path into the boundary, each swept like
      the overview, shown as a keyframe strip and a video (zoom.smk);
   5. Liu's cosine-perturbed quadratics: the boundary exponent over learning-rate strips as the
-     ripple's roughness, the dimension and the initial point vary (toys.smk).
+     ripple's roughness, the dimension and the initial point vary (toys.smk);
+  6. the follow-up report: activations, width x depth, weight perturbations as families of
+     conditions, and per-pixel Lyapunov exponents (followup.smk).
 Configuration: config/config.yaml (validated against workflow/schemas/config.schema.yaml before
 any job runs). Each condition's name is also a target: `snakemake --cores 2 tanh_minibatch`.
 """
@@ -43,6 +45,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/dimension.smk"
 include: "workflow/rules/zoom.smk"
 include: "workflow/rules/toys.smk"
+include: "workflow/rules/followup.smk"
 
 
 rule all:

@@ -194,3 +194,45 @@ def test_zoom_outputs(test_study):
     assert len(list(iio.imiter(results / "zoom.gif"))) >= 2
     assert iio.imread(results / "zoom_keyframes.png").shape[1] > 500
     assert int(read_csv(results / "dimension.csv")[0]["n_images"]) == levels
+
+
+def test_followup_families(test_study):
+    from trainability.config import followup_entries, load_study
+
+    config, study = load_study(TEST_CONFIG, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    arch = config["followup"]["architectures"]
+    generated = [name for name, s in study.items() if s.family == "architectures"]
+    assert len(generated) == len(arch["widths"]) * len(arch["depths"])
+    assert len(followup_entries(config["followup"])) == sum(
+        1 for s in study.values() if s.family is not None
+    )
+    results = test_study / "results"
+    table = read_csv(results / "tables" / "architectures.csv")
+    assert [row["condition"] for row in table] == generated
+    for row in table:
+        assert 0.0 <= float(row["converged_fraction"]) <= 1.0
+    for family in ("activations", "perturbations", "architectures"):
+        assert iio.imread(results / "figures" / f"{family}.png").shape[1] > 400
+    # epsilon = 0 is the unperturbed tanh condition, byte for byte
+    unperturbed = load_grid(results / "activations_tanh" / "overview.npz")
+    zero = load_grid(results / "perturbations_0" / "overview.npz")
+    assert zero.values.tobytes() == unperturbed.values.tobytes()
+    assert load_grid(results / "perturbations_1" / "overview.npz").values.tobytes() != (
+        unperturbed.values.tobytes()
+    )
+    with np.load(results / "lyapunov" / "maximal.npz") as data:
+        assert data["values"].shape == data["converged"].shape
+        assert np.isfinite(data["values"]).any()
+
+
+def test_toy_studies(test_study):
+    results = test_study / "results" / "toys"
+    for study in ("strip", "roughness", "dimension", "initial", "two_cosines"):
+        assert (results / f"{study}.png").stat().st_size > 5000
+        rows = read_csv(results / f"{study}.csv")
+        assert rows
+    strip = read_csv(results / "strip.csv")
+    assert len(strip) == 2 ** TEST_CONFIG["toys"]["sweep"]["levels"] + 1
+    roughness = read_csv(results / "roughness.csv")
+    convex = [r for r in roughness if r["loss"] == "additive" and r["convex"] == "True"]
+    assert convex and all(float(r["alpha"]) == 0.0 for r in convex)

@@ -3,6 +3,11 @@
 from trainability.toy_studies import STUDIES
 
 TOY_STUDIES = list(STUDIES) if "toys" in config else []
+PAPER = [name for name, study in STUDY.items() if study.family is None]
+FAMILIES = {}
+for _name, _study in STUDY.items():
+    if _study.family is not None:
+        FAMILIES.setdefault(_study.family, []).append(_name)
 
 
 wildcard_constraints:
@@ -11,6 +16,7 @@ wildcard_constraints:
     i=r"\d+",
     j=r"\d+",
     study="|".join(TOY_STUDIES),
+    family="|".join(FAMILIES),
 
 
 def keyframe_index(grid):
@@ -75,8 +81,40 @@ def condition_targets(condition):
     return targets
 
 
+def family_layout(family):
+    """[rows, columns] of a family's figure: depths x widths for the architectures."""
+    if family == "architectures":
+        arch = config["followup"]["architectures"]
+        return [len(arch["depths"]), len(arch["widths"])]
+    return [1, len(FAMILIES[family])]
+
+
+def lyapunov_condition():
+    from trainability.condition import Condition
+
+    base = {
+        k: v for k, v in config["followup"]["base"].items() if hasattr(Condition, k)
+    }
+    return Condition(**base)
+
+
+def lyapunov_window():
+    from trainability.grid import Window
+
+    return Window.square(
+        config["followup"]["base"].get("window", [-3, 6, -3, 6]),
+        config["followup"]["lyapunov"]["resolution"],
+    )
+
+
 ALL_TARGETS = [
     *[target for name in STUDY for target in condition_targets(name)],
+    *[
+        f"results/{kind}/{family}.{ext}"
+        for family in FAMILIES
+        for kind, ext in (("figures", "png"), ("tables", "csv"))
+    ],
+    *(["results/figures/lyapunov.png"] if "followup" in config else []),
     "results/figures/paper_conditions.png",
     "results/tables/fractal_dimensions.csv",
     "results/tables/fractal_dimensions.md",

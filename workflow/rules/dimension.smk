@@ -14,7 +14,7 @@ rule dimension:
     conda:
         "../../envs/trainability.yaml"
     params:
-        paper=lambda w: config["conditions"][w.condition].get("paper_dimension"),
+        paper=lambda w: config["conditions"].get(w.condition, {}).get("paper_dimension"),
     script:
         "../scripts/dimension.py"
 
@@ -22,7 +22,7 @@ rule dimension:
 rule dimension_table:
     """One row per condition, our estimates beside the paper's values."""
     input:
-        expand("results/{condition}/dimension.csv", condition=STUDY),
+        expand("results/{condition}/dimension.csv", condition=PAPER),
     output:
         csv=report(
             "results/tables/fractal_dimensions.csv",

@@ -26,8 +26,8 @@ rule heatmap:
 rule paper_figure:
     """The paper's six-panel figure (3 rows x 2 columns), each titled with its dimension."""
     input:
-        grids=expand("results/{condition}/overview.npz", condition=STUDY),
-        dimensions=expand("results/{condition}/dimension.csv", condition=STUDY),
+        grids=expand("results/{condition}/overview.npz", condition=PAPER),
+        dimensions=expand("results/{condition}/dimension.csv", condition=PAPER),
     output:
         report(
             "results/figures/paper_conditions.png",
@@ -40,6 +40,6 @@ rule paper_figure:
     conda:
         "../../envs/trainability.yaml"
     params:
-        titles=[STUDY[name].title for name in STUDY],
+        titles=[STUDY[name].title for name in PAPER],
     script:
         "../scripts/paper_figure.py"

@@ -149,3 +149,38 @@ def _toy_two_cosines(fig, rows):
     ax.set_xlabel("ε1 (λ1 = 0.3)")
     ax.set_ylabel("ε2 (λ2 = 0.5)")
     ax.set_title("red: min f'' = 0 (convex below-left)", fontsize=9)
+
+
+def save_lyapunov_figure(path, twin, maximal, converged, window) -> None:
+    """Both exponents as heatmaps, diverging colours centred at 0, the boundary overlaid."""
+    x_min, x_max, y_min, y_max = window
+    fig = Figure(figsize=(10, 4.4), dpi=120)
+    for i, (values, title) in enumerate(
+        ((twin, "twin-trajectory estimate (report)"), (maximal, "maximal exponent (Benettin)"))
+    ):
+        ax = fig.add_subplot(1, 2, i + 1)
+        finite = np.isfinite(values)
+        scale = np.percentile(np.abs(values[finite]), 98) if finite.any() else 1.0
+        image = ax.imshow(
+            values,
+            origin="lower",
+            cmap="RdBu_r",
+            vmin=-scale,
+            vmax=scale,
+            extent=(x_min, x_max, y_min, y_max),
+            interpolation="nearest",
+        )
+        ax.contour(
+            np.linspace(x_min, x_max, values.shape[1]),
+            np.linspace(y_min, y_max, values.shape[0]),
+            converged.astype(float),
+            levels=[0.5],
+            colors="k",
+            linewidths=0.8,
+        )
+        fig.colorbar(image, ax=ax, shrink=0.8)
+        ax.set_xlabel("log10 input layer learning rate")
+        ax.set_ylabel("log10 output layer learning rate")
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -1,0 +1,37 @@
+"""Snakemake adapter of rule family_figure: a follow-up family's panels and table."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+from trainability.io import load_grid  # noqa: E402
+from trainability.render import axis_labels, save_panels  # noqa: E402
+from trainability.tables import read_csv, write_csv  # noqa: E402
+
+sm = snakemake  # noqa: F821
+panels, rows = [], []
+for name, title, grid_path, dim_path in zip(
+    sm.params.names, sm.params.titles, sm.input.grids, sm.input.dimensions, strict=True
+):
+    grid = load_grid(grid_path)
+    dim = read_csv(dim_path)[0]
+    w = grid.meta["window"]
+    panels.append(
+        {
+            "values": grid.values,
+            "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
+            "title": f"{title}\ndim {dim['median_local_slope'] or 'n/a'}",
+            **axis_labels(grid.meta["condition"]["phase_space"]),
+        }
+    )
+    rows.append(
+        {
+            "condition": name,
+            "title": title,
+            "converged_fraction": float(grid.converged.mean()),
+            **{k: dim[k] for k in ("median_local_slope", "fit_slope", "fit_ci_low", "fit_ci_high")},
+        }
+    )
+nrows, ncols = sm.params.layout
+save_panels(sm.output.png, panels, nrows=nrows, ncols=ncols)
+write_csv(sm.output.csv, rows, columns=list(rows[0]))

@@ -1,0 +1,25 @@
+"""Snakemake adapter of rule lyapunov: both exponents per pixel, and their figure."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+import numpy as np  # noqa: E402
+
+from trainability.condition import Condition  # noqa: E402
+from trainability.grid import Window  # noqa: E402
+from trainability.io import atomic_path  # noqa: E402
+from trainability.lyapunov import maximal_exponent, twin_trajectory_exponent  # noqa: E402
+from trainability.plots import save_lyapunov_figure  # noqa: E402
+from trainability.sweep import sweep  # noqa: E402
+
+sm = snakemake  # noqa: F821
+cond, window = Condition(**sm.params.condition), Window(**sm.params.window)
+x, y = window.axes()
+converged = sweep(cond, window).converged
+twin = twin_trajectory_exponent(cond, window, epsilon=sm.params.epsilon)
+maximal = maximal_exponent(cond, window)
+for path, values in ((sm.output.twin, twin), (sm.output.maximal, maximal)):
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, values=values, converged=converged, x=x, y=y)
+save_lyapunov_figure(sm.output.png, twin, maximal, converged, window.bounds)
