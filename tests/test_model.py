@@ -42,6 +42,43 @@ def test_fused_gradient_equals_autodiff(activation, depth, target_dim):
     np.testing.assert_array_equal(fused_loss(stacked, problem.X, problem.Y, activation), loss)
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("depth", [3, 4])
+def test_fused_residual_gradient_equals_autodiff(activation, depth):
+    cond = Condition(activation=activation, width=6, depth=depth, target_dim=2, residual=True)
+    problem = init_problem(cond)
+    rng = np.random.default_rng(depth)
+    pixels = [tuple(w + 0.3 * rng.normal(size=w.shape) for w in problem.weights) for _ in range(4)]
+    stacked = tuple(np.stack([p[i] for p in pixels]) for i in range(depth))
+
+    loss, grads = fused_loss_and_grads(stacked, problem.X, problem.Y, activation, residual=True)
+    plain_loss, _ = fused_loss_and_grads(stacked, problem.X, problem.Y, activation)
+    assert not np.allclose(loss, plain_loss)  # the skip connections do change the network
+    for k, weights in enumerate(pixels):
+        ref_loss, ref_grads = jax.value_and_grad(reference_loss)(
+            weights, problem.X, problem.Y, activation, True
+        )
+        assert loss[k] == pytest.approx(float(ref_loss), rel=1e-13)
+        for g, ref in zip(grads, ref_grads, strict=True):
+            np.testing.assert_allclose(g[k], ref, rtol=1e-12, atol=1e-14)
+
+
+def test_residual_forward_is_the_documented_formula():
+    """Depth 4: H_1 = φ(Z_0), H_2 = H_1 + φ(Z_1)/√2, H_3 = H_2 + φ(Z_2)/√2, ŷ = H_3·W_3/n."""
+    cond = Condition(width=5, depth=4, residual=True)
+    p = init_problem(cond)
+    n = cond.width
+    W = p.weights
+
+    def phi(z):
+        return np.tanh(math.sqrt(2) * z)
+
+    H1 = phi(p.X @ W[0] / math.sqrt(n))
+    H2 = H1 + phi(H1 @ W[1] / math.sqrt(n)) / math.sqrt(2)
+    H3 = H2 + phi(H2 @ W[2] / math.sqrt(n)) / math.sqrt(2)
+    np.testing.assert_allclose(forward(W, p.X, "tanh", True), H3 @ W[3] / n, rtol=1e-12)
+
+
 def test_forward_is_the_papers_formula():
     """ŷ = (1/n)·tanh(√2·X·W0/√n)·W1 for the one-hidden-layer tanh net."""
     cond = Condition(width=8)
@@ -109,6 +146,8 @@ def test_perturbation_is_per_pixel_and_reproducible():
         ({"batch_size": 1000}, "batch_size"),
         ({"epsilon": -1.0}, "epsilon"),
         ({"phase_space": "lr"}, "phase_space"),
+        ({"residual": True, "depth": 2}, "residual"),
+        ({"lr_hidden": 0.1, "depth": 2}, "lr_hidden"),
     ],
 )
 def test_bad_condition_names_the_field(changes, field):

@@ -220,7 +220,8 @@ def _add_sweep(sub) -> None:
         "--offset-mode",
         choices=OFFSET_MODES,
         default="every_step",
-        help="offset_vs_lr: add c before every step (reference code) or once",
+        help="how the input weight offset c (offset axis or --offset) is applied: before every "
+        "step (reference code) or once at initialisation",
     )
     grid.add_argument(
         "--window",

@@ -1,8 +1,11 @@
-"""Windows in log10 hyperparameter space, their pixel coordinates, tiles and the float64 guard.
+"""Windows in hyperparameter space, their pixel coordinates, tiles and the float64 guard.
 
-A `Window` is the rectangle [x_min, x_max] × [y_min, y_max] in log10 units sampled by nx × ny
-pixels whose hyperparameter values are exactly ``logspace(x_min, x_max, nx)`` and
-``logspace(y_min, y_max, ny)`` (pixel centres on the edges, as in the reference). Row index = y.
+A `Window` is the rectangle [x_min, x_max] × [y_min, y_max] sampled by nx × ny pixels. On a
+``log`` axis (the default, the reference's) the bounds are log10 values and the pixel values are
+exactly ``logspace(x_min, x_max, nx)``; on a ``linear`` axis the bounds are the values
+themselves and the pixel values are exactly ``np.linspace(x_min, x_max, nx)`` (pixel centres on
+the edges in both cases, as in the reference). Row index = y. The scale of each axis belongs to
+the condition (``Condition.x_scale``, ``y_scale``) and is passed to `Window.axes`.
 
 float64 has ~16 significant digits, so a window narrower than ~1e-14 decades around a
 coordinate of order one maps neighbouring pixels onto the same float64 value and the image
@@ -28,7 +31,8 @@ class PrecisionError(ValueError):
 
 @dataclass(frozen=True)
 class Window:
-    """log10 bounds and resolution of a 2-D hyperparameter grid."""
+    """Bounds (log10 values on a log axis, raw values on a linear one) and resolution of a
+    2-D hyperparameter grid."""
 
     x_min: float
     x_max: float
@@ -63,14 +67,25 @@ class Window:
     def shape(self) -> tuple[int, int]:
         return (self.ny, self.nx)
 
-    def axes(self) -> tuple[np.ndarray, np.ndarray]:
+    def axes(self, x_scale: str = "log", y_scale: str = "log") -> tuple[np.ndarray, np.ndarray]:
         """Hyperparameter values (x, y) of the pixels, after the float64 guard."""
-        x = _axis(self.x_min, self.x_max, self.nx)
-        y = _axis(self.y_min, self.y_max, self.ny)
-        for name, lo, hi, values in (
-            ("x", self.x_min, self.x_max, x),
-            ("y", self.y_min, self.y_max, y),
+        for name, scale in (("x_scale", x_scale), ("y_scale", y_scale)):
+            if scale not in ("log", "linear"):
+                raise ValueError(f"{name} must be one of log, linear; got {scale!r}")
+        x = _axis(self.x_min, self.x_max, self.nx, x_scale)
+        y = _axis(self.y_min, self.y_max, self.ny, y_scale)
+        for name, lo, hi, values, scale in (
+            ("x", self.x_min, self.x_max, x, x_scale),
+            ("y", self.y_min, self.y_max, y, y_scale),
         ):
+            if scale == "linear":
+                if not np.all(np.diff(values) > 0):
+                    raise PrecisionError(
+                        f"linear window {name} = [{lo!r}, {hi!r}] is {hi - lo:.3g} wide: at "
+                        f"{len(values)} pixels adjacent pixels share a float64 value; widen "
+                        f"the window or lower the resolution"
+                    )
+                continue
             logs = np.linspace(lo, hi, len(values))
             if not (np.all(np.diff(values) > 0) and np.all(np.diff(logs) > 0)):
                 raise PrecisionError(
@@ -114,8 +129,11 @@ def min_width(lo: float, hi: float, n: int) -> float:
     return 4 * (n - 1) * max(ulp_log, ulp_rel)
 
 
-def _axis(lo: float, hi: float, n: int) -> np.ndarray:
-    """``jnp.logspace`` as the reference computes it, as a float64 numpy array."""
+def _axis(lo: float, hi: float, n: int, scale: str = "log") -> np.ndarray:
+    """``jnp.logspace`` as the reference computes it (log), or ``np.linspace`` of the bounds
+    (linear), as a float64 numpy array."""
+    if scale == "linear":
+        return np.linspace(lo, hi, n, dtype=np.float64)
     return np.asarray(jnp.logspace(lo, hi, n, dtype=jnp.float64))
 
 

@@ -6,10 +6,21 @@ A network of ``depth`` bias-free weight matrices W_0 … W_{L-1} (shapes from
     Z_i = H_i · W_i / √fan_in_i,      H_{i+1} = φ(Z_i)   (i < L − 1),
     ŷ   = Z_{L-1} / √fan_in_{L-1},
 
-so the one-hidden-layer net is ŷ = (1/n)·φ(X·W0/√n)·W1. The loss is the mean squared error
-ℓ = mean over points and output dimensions of (ŷ − y)². Activations keep the reference's gains:
-tanh → tanh(√2·z), relu → √2·relu(z), identity → z, and our choice for sigmoid,
-sigmoid(√2·z) = (1 + tanh(z/√2))/2, which puts the √2 where the reference puts it for tanh.
+so the one-hidden-layer net is ŷ = (1/n)·φ(X·W0/√n)·W1. With ``residual=True`` (depth L ≥ 3)
+the hidden-to-hidden layers become residual blocks,
+
+    H_1 = φ(Z_0),      H_{i+1} = H_i + φ(Z_i)/√(L − 2)   (1 ≤ i ≤ L − 2),
+
+one branch scale 1/√(number of blocks): at initialisation the L − 2 branches are roughly
+independent with O(1) entries, so the residual stream keeps O(1) entries at every depth (a 1/L
+scale would let the branches vanish, 1 would let the stream grow like √L), the scaling of
+stable/depth-μP residual networks (Hayou et al. 2021, Yang et al. 2023); at depth 3 it is the
+plain sum H_2 = H_1 + φ(Z_1). The input layer has no skip connection.
+
+The loss is the mean squared error ℓ = mean over points and output dimensions of (ŷ − y)².
+Activations keep the reference's gains: tanh → tanh(√2·z), relu → √2·relu(z), identity → z,
+and our choice for sigmoid, sigmoid(√2·z) = (1 + tanh(z/√2))/2, which puts the √2 where the
+reference puts it for tanh.
 
 Two implementations of the training gradient live here:
 
@@ -108,77 +119,101 @@ def init_problem(cond: Condition) -> Problem:
     return Problem(weights, np.asarray(X), np.asarray(Y), minibatches, x_probe)
 
 
-def perturb_weights(weights, epsilon: float, seed: int, pixel_index):
+def perturb_weights(weights, epsilon, seed: int, pixel_index):
     """Initial-weight perturbation of the follow-up report: W_i + ε·N(0, 1), drawn per pixel.
 
     The noise of global pixel p comes from fold_in(fold_in(PRNGKey(42), seed), p), split into
     one key per layer, so a pixel gets the same noise whether computed whole or in tiles.
-    ``pixel_index`` is a 1-D integer array; the result is pixel-major (P × fan_in × fan_out).
+    ``pixel_index`` is a 1-D integer array; ``epsilon`` a number or one value per pixel (an
+    ``epsilon`` axis); the result is pixel-major (P × fan_in × fan_out).
     """
     base = jax.random.fold_in(jax.random.PRNGKey(MINIBATCH_SEED), seed)
 
-    def one(p):
+    def one(p, eps):
         keys = jax.random.split(jax.random.fold_in(base, p), len(weights))
-        return tuple(
-            w + epsilon * jax.random.normal(keys[i], w.shape) for i, w in enumerate(weights)
-        )
+        return tuple(w + eps * jax.random.normal(keys[i], w.shape) for i, w in enumerate(weights))
 
-    return jax.vmap(one)(jnp.asarray(pixel_index, dtype=jnp.uint32))
+    pixels = jnp.asarray(pixel_index, dtype=jnp.uint32)
+    if np.ndim(epsilon) == 0:
+        return jax.vmap(one, in_axes=(0, None))(pixels, epsilon)
+    return jax.vmap(one)(pixels, jnp.asarray(epsilon))
 
 
-def forward(weights, X, activation: str):
-    """ŷ for one pixel's weights, written as the reference writes it."""
+def residual_scale(depth: int) -> float:
+    """Branch multiplier of the residual blocks: 1/√(depth − 2) (module docstring)."""
+    return 1.0 / math.sqrt(depth - 2)
+
+
+def forward(weights, X, activation: str, residual: bool = False):
+    """ŷ for one pixel's weights, written as the reference writes it (plus residual blocks)."""
     H = X
+    depth = len(weights)
     for i, W in enumerate(weights):
         Z = jnp.dot(H, W) / jnp.sqrt(W.shape[0])
-        if i < len(weights) - 1:
-            H = activate(activation, Z)
+        if i < depth - 1:
+            if residual and i >= 1:
+                H = H + activate(activation, Z) * residual_scale(depth)
+            else:
+                H = activate(activation, Z)
     return Z / jnp.sqrt(weights[-1].shape[0])
 
 
-def reference_loss(weights, X, Y, activation: str):
+def reference_loss(weights, X, Y, activation: str, residual: bool = False):
     """ℓ = mean((ŷ − Y)²) for one pixel; `jax.grad` of this is the autodiff engine's gradient."""
-    return jnp.mean((forward(weights, X, activation) - Y) ** 2)
+    return jnp.mean((forward(weights, X, activation, residual) - Y) ** 2)
 
 
-def fused_loss(weights, X, Y, activation: str):
+def fused_loss(weights, X, Y, activation: str, residual: bool = False):
     """ℓ for a chunk of pixels (weights pixel-major), without the backward pass: (P,)."""
-    return _fused_forward(weights, X, Y, activation)[0]
+    return _fused_forward(weights, X, Y, activation, residual)[0]
 
 
-def fused_loss_and_grads(weights, X, Y, activation: str):
+def fused_loss_and_grads(weights, X, Y, activation: str, residual: bool = False):
     """ℓ and ∂ℓ/∂W_i for a chunk of P pixels, by a hand-written backward pass.
 
     With r = ŷ − Y and M = N·target_dim: ∂ℓ/∂ŷ = 2r/M, ∂ℓ/∂Z_{L-1} = ∂ℓ/∂ŷ / √fan_in_{L-1},
     ∂ℓ/∂W_i = H_iᵀ·∂ℓ/∂Z_i / √fan_in_i, ∂ℓ/∂H_i = ∂ℓ/∂Z_i·W_iᵀ / √fan_in_i and
     ∂ℓ/∂Z_{i-1} = ∂ℓ/∂H_i ⊙ φ'(Z_{i-1}). The first layer's products against the shared X are
-    single matrix products over all pixels at once.
+    single matrix products over all pixels at once. Residual blocks (H_{i+1} = H_i + α·φ(Z_i),
+    α = 1/√(L − 2), 1 ≤ i ≤ L − 2) add the skip path ∂ℓ/∂H_i += ∂ℓ/∂H_{i+1} and scale the
+    branch: ∂ℓ/∂Z_i = α·∂ℓ/∂H_{i+1} ⊙ φ'(Z_i).
     """
-    loss, r, Zs, Hs = _fused_forward(weights, X, Y, activation)
+    loss, r, Zs, Hs, As = _fused_forward(weights, X, Y, activation, residual)
     depth = len(weights)
     scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]  # 1/√fan_in (weights are P×in×out)
     dZ = (2.0 / r.shape[1] / r.shape[2]) * r * scale[-1]
     grads = [None] * depth
+    dH_next = None  # ∂ℓ/∂H_{i+1}, for the skip path of residual blocks
     for i in range(depth - 1, -1, -1):
         if i == 0:
             grads[0] = jnp.einsum("nk,pnj->pkj", X, dZ) * scale[0]
         else:
             grads[i] = jnp.einsum("pnk,pnj->pkj", Hs[i], dZ) * scale[i]
             dH = jnp.einsum("pnj,pkj->pnk", dZ, weights[i]) * scale[i]
-            dZ = dH * activation_slope(activation, Zs[i - 1], Hs[i])
+            if residual and i <= depth - 2:
+                dH = dH + dH_next
+            if residual and i >= 2:
+                dZ = (dH * residual_scale(depth)) * activation_slope(activation, Zs[i - 1], As[i])
+            else:
+                dZ = dH * activation_slope(activation, Zs[i - 1], As[i])
+            dH_next = dH
     return loss, tuple(grads)
 
 
-def _fused_forward(weights, X, Y, activation: str):
-    """Pixel-major forward pass: returns ℓ (P,), residuals r (P, N, t), Z_i and H_i lists."""
+def _fused_forward(weights, X, Y, activation: str, residual: bool = False):
+    """Pixel-major forward pass: returns ℓ (P,), residuals r (P, N, t), and the lists Z_i,
+    H_i (layer inputs) and A_i = φ(Z_{i-1}) (equal to H_i without residual blocks)."""
+    depth = len(weights)
     scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]
-    Zs, Hs = [], [None]
+    Zs, Hs, As = [], [None], [None]
     Z = jnp.einsum("nk,pkj->pnj", X, weights[0]) * scale[0]
-    for i in range(1, len(weights)):
-        H = activate(activation, Z)
+    for i in range(1, depth):
+        A = activate(activation, Z)
+        H = Hs[i - 1] + A * residual_scale(depth) if residual and i >= 2 else A
         Zs.append(Z)
         Hs.append(H)
+        As.append(A)
         Z = jnp.einsum("pnk,pkj->pnj", H, weights[i]) * scale[i]
     r = Z * scale[-1] - Y
     loss = jnp.mean(r * r, axis=(1, 2))
-    return loss, r, Zs, Hs
+    return loss, r, Zs, Hs, As
