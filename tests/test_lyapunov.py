@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import trainability  # noqa: F401  (float64)
+import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.condition import Condition
 from trainability.grid import Window
 from trainability.lyapunov import initial_tangent, maximal_exponent, twin_trajectory_exponent

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import trainability  # noqa: F401
+import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.measure import (
     LOSS_CAP,
     measure_trajectory,

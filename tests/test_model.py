@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import trainability  # noqa: F401  (float64 mode)
+import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.condition import ACTIVATIONS, Condition, ConditionError
 from trainability.model import (
     activate,

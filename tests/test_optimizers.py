@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from reference import reference_pixels
 
-import trainability  # noqa: F401
+import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.cli import main
 from trainability.condition import Condition, ConditionError
 from trainability.grid import PrecisionError, Window

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from reference import reference_pixels
 
-import trainability  # noqa: F401
+import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.condition import Condition
 from trainability.grid import PrecisionError, Window
 from trainability.io import load_grid, merge_tiles, save_grid

@@ -4,6 +4,7 @@ from trainability.toy_studies import STUDIES
 
 TOY_STUDIES = list(STUDIES) if "toys" in config else []
 PAPER = [name for name, study in STUDY.items() if study.family is None]
+TABLED = list(config["conditions"])  # the dimension table: every condition the config names
 FAMILIES = {}
 for _name, _study in STUDY.items():
     if _study.family is not None:
@@ -86,7 +87,8 @@ def family_layout(family):
     if family == "architectures":
         arch = config["followup"]["architectures"]
         return [len(arch["depths"]), len(arch["widths"])]
-    return [1, len(FAMILIES[family])]
+    n = len(FAMILIES[family])
+    return [(n + 3) // 4, min(n, 4)]
 
 
 def lyapunov_condition():

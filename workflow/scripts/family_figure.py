@@ -21,7 +21,7 @@ for name, title, grid_path, dim_path in zip(
             "values": grid.values,
             "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
             "title": f"{title}\ndim {dim['median_local_slope'] or 'n/a'}",
-            **axis_labels(grid.meta["condition"]["phase_space"]),
+            **axis_labels(grid.meta["condition"]),
         }
     )
     rows.append(

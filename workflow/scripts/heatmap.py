@@ -15,5 +15,5 @@ save_heatmap(
     grid.values,
     (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
     title=sm.params.title,
-    **axis_labels(grid.meta["condition"]["phase_space"]),
+    **axis_labels(grid.meta["condition"]),
 )

@@ -22,7 +22,7 @@ for path, dim_path, title in zip(
             "values": grid.values,
             "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
             "title": f"{title}\nfractal dim {slope or 'n/a'}",
-            **axis_labels(grid.meta["condition"]["phase_space"]),
+            **axis_labels(grid.meta["condition"]),
         }
     )
 save_panels(sm.output[0], panels, nrows=math.ceil(len(panels) / 2), ncols=min(2, len(panels)))

@@ -1,11 +1,15 @@
 """Fractal trainability boundaries: fast gradient-descent sweeps over hyperparameter grids.
 
 The library reproduces Sohl-Dickstein (2024), *The boundary of neural network trainability is
-fractal*, its follow-up report, and Liu (2024). It is float64 throughout, so importing it turns on
-JAX's 64-bit mode. It also keeps each XLA CPU computation on one thread unless the caller set
-``XLA_FLAGS`` already: parallelism comes from running pixel chunks side by side
-(``trainability.sweep``) or from several single-threaded jobs (the Snakemake workflow), and
-XLA's own intra-op threads would oversubscribe the cores in both cases.
+fractal*, its follow-up report, and Liu (2024). Its numerical modules run JAX in float64
+(`trainability._jax` turns on 64-bit mode when the first of them is imported); the file and
+figure modules (`io`, `render`, `dimension`, `tables`) do not import JAX at all, so the
+workflow's small jobs start fast.
+
+Unless the caller set ``XLA_FLAGS`` already, each XLA CPU computation stays on one thread:
+parallelism comes from running pixel chunks side by side (`trainability.sweep`) or from several
+single-threaded jobs (the Snakemake workflow), and XLA's own intra-op threads would
+oversubscribe the cores in both cases.
 """
 
 import os
@@ -13,9 +17,5 @@ import os
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 )
-
-import jax  # noqa: E402  (XLA_FLAGS must be set before JAX starts its backend)
-
-jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"

@@ -2,8 +2,8 @@
 
 Verbs: ``sweep`` (compute a grid or one tile of it), ``merge`` (tiles → grid), ``render``
 (grid → heatmap PNG), ``dimension`` (box-counting dimension of grids or label arrays) and
-``toy`` (Liu's cosine-perturbed quadratics). Bad input ends with one line naming the flag and what is allowed, and
-exit status 2; no traceback.
+``toy`` (Liu's cosine-perturbed quadratics). Bad input ends with one line naming the flag and
+what is allowed, and exit status 2; no traceback.
 """
 
 from __future__ import annotations
@@ -382,7 +382,7 @@ def _run_render(args) -> None:
     grid = load_grid(args.grid)
     window = grid.meta["window"]
     bounds = (window["x_min"], window["x_max"], window["y_min"], window["y_max"])
-    labels = axis_labels(grid.meta["condition"]["phase_space"])
+    labels = axis_labels(grid.meta["condition"])
     save_heatmap(args.out, grid.values, bounds, title=args.title, **labels)
 
 

@@ -87,7 +87,8 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
     conditions = {}
     for name, entry in config["conditions"].items():
         zoom = {**BUILTIN_ZOOM, **config["defaults"].get("zoom", {}), **entry.get("zoom", {})}
-        conditions[name] = _study_condition(name, {**config["defaults"], **entry, "zoom": zoom})
+        settings = {**config["defaults"], **entry, "zoom": zoom}
+        conditions[name] = _study_condition(name, settings, settings.get("group"))
     if "followup" in config:
         for family, name, entry in followup_entries(config["followup"]):
             settings = {**config["followup"]["base"], **entry, "zoom": BUILTIN_ZOOM}

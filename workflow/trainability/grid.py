@@ -21,8 +21,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import jax.numpy as jnp
 import numpy as np
+
+from trainability._jax import jnp
 
 
 class PrecisionError(ValueError):

@@ -15,11 +15,24 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from trainability.sweep import Grid
+
+@dataclass(frozen=True)
+class Grid:
+    """A computed window (or tile of one): the npz result contract of design.md."""
+
+    values: np.ndarray  # (ny, nx) float64, negative = converged
+    converged: np.ndarray  # (ny, nx) bool
+    x: np.ndarray  # (nx,) hyperparameter values
+    y: np.ndarray  # (ny,)
+    diverged_at: np.ndarray  # (ny, nx) int, step of early exit, −1 if never retired
+    probe: np.ndarray | None = None  # (ny, nx) network output at the probe input (readout probe)
+    meta: dict = field(default_factory=dict)
+
 
 GRID_KEYS = ("values", "converged", "x", "y", "diverged_at")
 

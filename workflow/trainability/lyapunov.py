@@ -55,10 +55,9 @@ from __future__ import annotations
 
 from functools import partial
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from trainability._jax import jax, jnp
 from trainability.condition import Condition
 from trainability.grid import Window
 from trainability.measure import RETIRE_FACTOR

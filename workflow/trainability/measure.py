@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
+
+from trainability._jax import jnp
 
 LOSS_CAP = 1e6
 TAIL = 20

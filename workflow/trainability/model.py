@@ -39,10 +39,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from trainability._jax import jax, jnp
 from trainability.condition import Condition
 
 SQRT2 = math.sqrt(2.0)

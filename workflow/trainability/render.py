@@ -197,8 +197,9 @@ def _clean_number(s: str) -> str:
     return f"{mant}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
 
 
-def format_edge_ticks(lo: float, hi: float) -> tuple[str, str]:
-    """Labels for 10**lo and 10**hi with enough significant digits to be told apart.
+def format_edge_ticks(lo: float, hi: float, scale: str = "log") -> tuple[str, str]:
+    """Labels for 10**lo and 10**hi (``scale="linear"``: lo and hi) with enough significant
+    digits to be told apart.
 
     The two values differ relatively by δ = 10^(hi−lo) − 1 ≈ ln(10)·(hi−lo) for narrow
     windows; ``d = ceil(−log10 δ) + 2`` significant digits (at least 3, at most 17) make them
@@ -207,9 +208,13 @@ def format_edge_ticks(lo: float, hi: float) -> tuple[str, str]:
     digit boundary) more digits are added, up to float64's 17.
     """
     lo, hi = float(lo), float(hi)
-    a, b = 10.0**lo, 10.0**hi
-    width = abs(hi - lo)
-    delta = math.expm1(math.log(10.0) * width) if width > 0 else 0.0
+    if scale == "linear":
+        a, b = lo, hi
+        delta = abs(hi - lo) / max(abs(lo), abs(hi), 1e-300)
+    else:
+        a, b = 10.0**lo, 10.0**hi
+        width = abs(hi - lo)
+        delta = math.expm1(math.log(10.0) * width) if width > 0 else 0.0
     digits = 3 if delta <= 0 else int(min(17, max(3, math.ceil(-math.log10(delta)) + 2)))
     while True:
         alt = "#" if digits > 3 else ""  # narrow windows: keep trailing zeros, equal lengths
@@ -222,11 +227,36 @@ def format_edge_ticks(lo: float, hi: float) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------
 # heatmaps
 # ---------------------------------------------------------------------------------------------
-def axis_labels(phase_space: str) -> dict:
-    """The paper's axis titles for a phase space (``lr_vs_lr`` or ``offset_vs_lr``)."""
+AXIS_TITLES = {
+    "lr": "Learning rate",
+    "lr_input": "Input layer learning rate",
+    "lr_output": "Output layer learning rate",
+    "lr_hidden": "Hidden layer learning rate",
+    "lr_even": "Input layer learning rate",
+    "lr_odd": "Output layer learning rate",
+    "momentum": "Momentum",
+    "beta1": "Adam β1",
+    "beta2": "Adam β2",
+    "weight_decay": "Weight decay",
+    "warmup_steps": "Warm-up steps",
+    "offset": "Input layer weight offset",
+    "init_scale": "Initialisation scale",
+    "epsilon": "Weight perturbation ε",
+}
+
+
+def axis_labels(condition: dict) -> dict:
+    """Axis titles and scales of a condition (its ``to_dict()``): the paper's titles for its
+    two phase spaces, the axis names' titles for a custom one."""
+    phase_space = condition.get("phase_space", "lr_vs_lr")
     if phase_space == "offset_vs_lr":
-        return {"xlabel": "Input layer weight offset", "ylabel": "Learning rate"}
-    return {"xlabel": "Input layer learning rate", "ylabel": "Output layer learning rate"}
+        names = ("offset", "lr")
+    elif phase_space == "custom":
+        names = (condition["x_axis"], condition["y_axis"])
+    else:
+        names = ("lr_even", "lr_odd")
+    scales = (condition.get("x_scale", "log"), condition.get("y_scale", "log"))
+    return {"xlabel": AXIS_TITLES[names[0]], "ylabel": AXIS_TITLES[names[1]], "scales": scales}
 
 
 def _check_grid(values, window) -> tuple[np.ndarray, Window]:
@@ -250,6 +280,7 @@ def plot_heatmap(
     stretched=None,
     ticks: bool = True,
     fontsize: float = 8.0,
+    scales: tuple[str, str] = ("log", "log"),
 ) -> AxesImage:
     """Draw a rank-stretched grid on ``ax`` (Spectral, vmin −1, vmax 1, nearest, origin lower).
 
@@ -278,8 +309,8 @@ def plot_heatmap(
     )
     ax.set_box_aspect(1)
     if ticks:
-        ax.set_xticks([0.0, wx], list(format_edge_ticks(x0, x1)), fontsize=fontsize)
-        ax.set_yticks([0.0, wy], list(format_edge_ticks(y0, y1)), fontsize=fontsize)
+        ax.set_xticks([0.0, wx], list(format_edge_ticks(x0, x1, scales[0])), fontsize=fontsize)
+        ax.set_yticks([0.0, wy], list(format_edge_ticks(y0, y1, scales[1])), fontsize=fontsize)
     else:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -301,7 +332,7 @@ def heatmap_figure(values, window, **labels) -> Figure:
     return fig
 
 
-_PANEL_KEYS = ("title", "xlabel", "ylabel", "stretched", "ticks")
+_PANEL_KEYS = ("title", "xlabel", "ylabel", "stretched", "ticks", "scales")
 
 
 def panels_figure(

@@ -29,13 +29,12 @@ from __future__ import annotations
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache, partial
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from trainability._jax import jax, jnp
 from trainability.condition import (
     AXES,
     FIXED_LR,
@@ -44,6 +43,7 @@ from trainability.condition import (
     check_axis_values,
 )
 from trainability.grid import Window
+from trainability.io import Grid
 from trainability.measure import RETIRE_FACTOR, Tally, tally_start, tally_step, tally_values
 from trainability.model import (
     Problem,
@@ -86,19 +86,6 @@ def default_chunk() -> int:
     """Pixels per compiled chunk: cache-sized on a CPU (larger chunks fall out of cache and run
     ~2x slower), large enough to fill an accelerator otherwise."""
     return 128 if jax.default_backend() == "cpu" else 16384
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A computed window (or tile of one): the npz result contract of design.md."""
-
-    values: np.ndarray  # (ny, nx) float64, negative = converged
-    converged: np.ndarray  # (ny, nx) bool
-    x: np.ndarray  # (nx,) hyperparameter values
-    y: np.ndarray  # (ny,)
-    diverged_at: np.ndarray  # (ny, nx) int, step of early exit, −1 if never retired
-    probe: np.ndarray | None = None  # (ny, nx) network output at the probe input (readout probe)
-    meta: dict = field(default_factory=dict)
 
 
 def sweep(

@@ -62,13 +62,10 @@ from fractions import Fraction
 from functools import partial
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from trainability._jax import jax, jnp
 from trainability.dimension import Dimension1D, alpha_1d
-
-jax.config.update("jax_enable_x64", True)
 
 __all__ = [
     "CRITICAL_ROUGHNESS",
