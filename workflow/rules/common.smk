@@ -121,4 +121,5 @@ ALL_TARGETS = [
     "results/tables/fractal_dimensions.csv",
     "results/tables/fractal_dimensions.md",
     *[f"results/toys/{study}.{ext}" for study in TOY_STUDIES for ext in ("csv", "png")],
+    "results/report.html",
 ]

@@ -1,0 +1,426 @@
+"""The final report: library units on a small fake results tree, the report of the test study in
+a real browser (Debian's chromium driven by Playwright), and Snakemake's own ``--report``."""
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from conftest import REPO, snakemake
+
+from trainability import report
+from trainability.io import save_grid
+from trainability.sweep import Grid
+
+CI = bool(os.environ.get("CI"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+EVIL = '<script>alert("x")</script> & co'
+
+
+# --------------------------------------------------------------------------- a fake results tree
+
+
+def _png(path: Path, shade: int = 100) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = np.full((6, 8, 3), shade, dtype=np.uint8)
+    image[2:4, 2:6] = 255 - shade
+    iio.imwrite(path, image, extension=".png")
+
+
+def _grid(path: Path, activation: str, seed: int = 0) -> None:
+    meta = {
+        "condition": {"activation": activation, "width": 8, "depth": 2, "batch_size": None},
+        "window": {"x_min": -1.0, "x_max": 4.0, "y_min": 0.0, "y_max": 4.0, "nx": 4, "ny": 4},
+        "steps": 40,
+        "seed": seed,
+        "engine": "fused",
+        "dtype": "float64",
+        "versions": {"trainability": "0.1.0"},
+    }
+    values = np.linspace(-1, 1, 16).reshape(4, 4)
+    grid = Grid(
+        values=values,
+        converged=values < 0,
+        x=np.logspace(-1, 4, 4),
+        y=np.logspace(0, 4, 4),
+        diverged_at=np.full((4, 4), -1),
+        probe=None,
+        meta=meta,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_grid(path, grid)
+
+
+def _mp4(path: Path) -> None:
+    """A tiny H.264 video made like the workflow's (imageio-ffmpeg, libx264, yuv420p)."""
+    import imageio_ffmpeg
+
+    writer = imageio_ffmpeg.write_frames(
+        str(path), (32, 32), fps=10, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=16
+    )
+    writer.send(None)
+    for k in range(6):
+        writer.send(np.full((32, 32, 3), 40 * k, dtype=np.uint8).tobytes())
+    writer.close()
+
+
+def _bench(path: Path, *seconds: float, rss: float = 100.0) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = "".join(f"{s}\t0:00:00\t{rss}\t1\t1\t1\t0\t0\t1\t1\n" for s in seconds)
+    path.write_text(
+        "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n" + rows
+    )
+
+
+DIM_HEADER = "condition,median_local_slope,fit_slope,fit_ci_low,fit_ci_high,paper,n_images,"
+DIM_HEADER += "resolution,steps,note\n"
+CONFIG = {
+    "defaults": {"width": 8, "steps": 40},
+    "conditions": {
+        "cond_a": {"title": "tanh, full batch", "activation": "tanh"},
+        "cond_b": {"title": EVIL, "activation": "relu"},
+    },
+    "engine": {"name": "fused", "dtype": "float64"},
+}
+PATTERNS = {
+    "sweep_tile": "{condition}/{grid}/sweep_{i}_{j}.tsv",
+    "dimension": "{condition}/dimension.tsv",
+    "zoom_video": "{condition}/zoom/video.tsv",
+}
+
+
+@pytest.fixture
+def fake_results(tmp_path):
+    """Two conditions (one with a zoom video), one follow-up figure, a toy study, benchmarks."""
+    res = tmp_path / "results"
+    for name, act, shade in (("cond_a", "tanh", 60), ("cond_b", "relu", 160)):
+        _grid(res / name / "overview.npz", act, seed=0 if name == "cond_a" else 7)
+        _png(res / name / "overview.png", shade)
+    (res / "cond_a" / "dimension.csv").write_text(
+        DIM_HEADER + "cond_a,1.612,1.703,1.52,1.88,1.66,5,24x24,40,\n"
+    )
+    (res / "cond_b" / "dimension.csv").write_text(
+        DIM_HEADER + f'cond_b,nan,nan,nan,nan,,1,24x24,40,"one phase only {EVIL}"\n'
+    )
+    _png(res / "cond_a" / "zoom_keyframes.png", 30)
+    _mp4(res / "cond_a" / "zoom.mp4")
+    _png(res / "figures" / "paper_conditions.png", 90)
+    _png(res / "figures" / "activations.png", 120)
+    _png(res / "toys" / "strip.png", 200)
+    (res / "toys" / "strip.csv").write_text("loss,alpha\nmultiplicative,0.93\n")
+    (res / "tables").mkdir()
+    (res / "tables" / "fractal_dimensions.csv").write_text(
+        DIM_HEADER + "cond_a,1.612,1.703,1.52,1.88,1.66,5,24x24,40,\n"
+    )
+    (res / "tables" / "activations.csv").write_text(f"activation,dimension\n{EVIL},1.25\n")
+    bench = res / "benchmarks"
+    _bench(bench / "cond_a" / "overview" / "sweep_0_0.tsv", 1.5, rss=150)
+    _bench(bench / "cond_a" / "overview" / "sweep_1_0.tsv", 2.5, rss=250)
+    _bench(bench / "cond_a" / "zoom" / "keyframe_00" / "sweep_0_0.tsv", 3.0)
+    _bench(bench / "cond_a" / "dimension.tsv", 0.25)
+    _bench(bench / "cond_b" / "dimension.tsv", 0.5, 1.5)  # repeat(): its mean, 1.0, counts
+    _bench(bench / "cond_a" / "zoom" / "video.tsv", 0.75)
+    _bench(bench / "toys" / "strip_3.tsv", 4.0)  # no pattern: named by its stem, "strip"
+    return res
+
+
+def _build(res: Path, **kwargs) -> str:
+    kwargs.setdefault("benchmark_patterns", PATTERNS)
+    kwargs.setdefault("webm", False)
+    out = report.build_report(res, CONFIG, res / "report.html", **kwargs)
+    return out.read_text()
+
+
+class _Collector(HTMLParser):
+    """Tags, attributes, ids and section texts of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.ids, self.text = [], {}, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if "id" in attrs:
+            self.ids[attrs["id"]] = tag
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(text: str) -> _Collector:
+    parser = _Collector()
+    parser.feed(text)
+    return parser
+
+
+def _section(text: str, section_id: str) -> str:
+    """The HTML of the <section> with ``section_id`` (up to the next condition/top section)."""
+    start = text.index(f'id="{section_id}"')
+    end = text.find("</section>", start)
+    return text[start:end]
+
+
+# --------------------------------------------------------------------------- library units
+
+
+def test_sections_per_condition(fake_results):
+    text = _build(fake_results)
+    page = _parse(text)
+    for section in ("methods", "conditions", "followup", "toys", "tables", "provenance"):
+        assert page.ids.get(section) == "section", section
+    a = _section(text, "condition-cond-a")
+    assert "tanh, full batch" in a and a.count("<img ") == 2  # overview + keyframe strip
+    assert "1.61" in a and "1.7" in a and "[1.52, 1.88]" in a and "1.66" in a  # paper beside
+    assert "<video" in a and 'type="video/mp4"' in a
+    assert (fake_results / "cond_a" / "zoom.mp4").read_bytes() == base64.b64decode(
+        re.search(r'data:video/mp4;base64,([^"]+)"', a).group(1)
+    )
+    b = _section(text, "condition-cond-b")
+    assert b.count("<img ") == 1 and "<video" not in b  # no zoom: no strip, no video
+    assert "one phase only" in b and "—" in b  # NaN estimates shown as dashes, note kept
+    assert "seed: <code>7</code>" in b and "activation: <code>relu</code>" in b
+    # figures only when present: activations yes, the other follow-up figures no
+    assert 'id="followup-activations"' in text and 'href="#table-activations"' in text
+    for absent in ("architectures", "perturbations", "lyapunov"):
+        assert f'id="followup-{absent}"' not in text
+    assert 'id="toys-strip"' in text and "multiplicative" in text
+    assert 'id="table-fractal-dimensions"' in text and 'id="table-activations"' in text
+    # the methods table comes from the grids' metadata, the full config is printed
+    methods = _section(text, "methods")
+    assert "Engine: <code>fused</code>" in methods and "<code>0, 7</code>" in methods
+    assert "&quot;conditions&quot;" in methods
+    # every image is an inline PNG identical to its file
+    images = [a["src"] for t, a in page.tags if t == "img"]
+    assert len(images) == 6  # paper figure, 2 overviews, keyframe strip, activations, toys
+    paper = (fake_results / "figures" / "paper_conditions.png").read_bytes()
+    decoded = [base64.b64decode(src.split(",", 1)[1]) for src in images]
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert all(d.startswith(b"\x89PNG\r\n\x1a\n") for d in decoded) and paper in decoded
+
+
+def test_text_is_escaped_and_nothing_external(fake_results):
+    text = _build(fake_results)
+    assert "<script" not in text.lower()  # EVIL appears in a title, a note and a table cell
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co"
+    assert text.count(escaped) >= 4  # title, ToC, note, activations table
+    page = _parse(text)
+    for tag, attrs in page.tags:
+        assert tag not in ("script", "link", "iframe", "object", "embed")
+        if "src" in attrs:
+            assert attrs["src"].startswith("data:"), tag
+        if "href" in attrs:
+            assert tag == "a" and (attrs["href"].startswith(("#", "https://arxiv.org/"))), attrs
+    csp = next(a for t, a in page.tags if t == "meta" and a.get("http-equiv"))
+    assert "default-src 'none'" in csp["content"]
+
+
+def test_provenance_fields(fake_results):
+    text = _build(fake_results, repo_dir=fake_results)  # not a git checkout
+    prov = _section(text, "provenance")
+    assert re.search(r"git commit</th><td><code>unknown<", prov)
+    canonical = json.dumps(CONFIG, sort_keys=True, separators=(",", ":"))
+    assert hashlib.sha256(canonical.encode()).hexdigest() in prov
+    assert report.config_hash(CONFIG) != report.config_hash({**CONFIG, "engine": {}})
+    import jax
+    import matplotlib
+    import snakemake as sm
+
+    for name, version in (
+        ("jax", jax.__version__),
+        ("numpy", np.__version__),
+        ("matplotlib", matplotlib.__version__),
+        ("snakemake", sm.__version__),
+        ("trainability", "0.1.0"),
+    ):
+        assert f"{name} version</th><td><code>{version}</code>" in prov
+    assert f"cpu count</th><td><code>{os.cpu_count()}</code>" in prov
+    assert "platform</th>" in prov
+    commit = report.git_commit(REPO)
+    if shutil.which("git") and (REPO / ".git").exists():
+        assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", commit)
+    else:
+        assert commit == "unknown"
+
+
+def test_benchmark_times_are_summed_per_rule(fake_results):
+    times = {t.rule: t for t in report.benchmark_times(fake_results / "benchmarks", PATTERNS)}
+    assert set(times) == {"sweep_tile", "dimension", "zoom_video", "strip"}
+    assert times["sweep_tile"].jobs == 3 and times["sweep_tile"].seconds == pytest.approx(7.0)
+    assert times["sweep_tile"].max_seconds == pytest.approx(3.0)
+    assert times["sweep_tile"].max_rss_mb == pytest.approx(250)
+    assert times["dimension"].jobs == 2 and times["dimension"].seconds == pytest.approx(1.25)
+    assert times["strip"].seconds == pytest.approx(4.0)
+    ordered = [t.rule for t in report.benchmark_times(fake_results / "benchmarks", PATTERNS)]
+    assert ordered == ["sweep_tile", "strip", "dimension", "zoom_video"]  # longest first
+    text = _build(fake_results)
+    assert 'id="total-seconds">13.0<' in text  # 7 + 1.25 + 0.75 + 4
+    assert "0:00:13" in text
+    assert report.benchmark_times(fake_results / "nowhere") == []
+
+
+def test_benchmark_patterns_with_constraints_and_overlaps(tmp_path):
+    """Snakemake inlines wildcard constraints ({w,regex}); the most literal pattern wins."""
+    _bench(tmp_path / "toys" / "dimension.tsv", 2.0)  # Liu's study named "dimension"
+    _bench(tmp_path / "cond_a" / "dimension.tsv", 1.0)
+    _bench(tmp_path / "cond_a" / "zoom" / "keyframe_07" / "sweep_0_1.tsv", 3.0)
+    _bench(tmp_path / "cond_a" / "zoom" / "keyframe_7" / "sweep_0_1.tsv", 5.0)  # no \d{2} match
+    patterns = {
+        "anything": "{a}/{b}.tsv",
+        "dimension": "{condition,cond_a|cond_b}/dimension.tsv",
+        "toy_study": "toys/{study,strip|dimension}.tsv",
+        "sweep_tile": r"{condition,cond_a}/{grid,overview|zoom/keyframe_\d{2}}"
+        r"/sweep_{i,\d+}_{j,\d+}.tsv",
+    }
+    times = {t.rule: t.seconds for t in report.benchmark_times(tmp_path, patterns)}
+    assert times == {"toy_study": 2.0, "dimension": 1.0, "sweep_tile": 3.0, "anything": 5.0}
+
+
+def test_written_atomically_and_replaced(fake_results):
+    out = fake_results / "report.html"
+    out.write_text("old")
+    _build(fake_results)
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert [p.name for p in fake_results.glob(".report*")] == []
+
+
+def test_video_has_a_webm_source_first(fake_results):
+    text = _build(fake_results, webm=True)
+    sources = re.findall(r'<source src="data:(video/[a-z0-9]+);base64,([^"]+)"', text)
+    assert [mime for mime, _ in sources] == ["video/webm", "video/mp4"]
+    assert base64.b64decode(sources[0][1]).startswith(b"\x1a\x45\xdf\xa3")  # EBML (Matroska)
+
+
+# --------------------------------------------------------------------------- the test study
+
+
+@pytest.fixture(scope="module")
+def study_report(test_study):
+    """results/report.html of the test study (built by the default target, or here)."""
+    html = test_study / "results" / "report.html"
+    if not html.exists():
+        snakemake(test_study, "--cores", "2", "results/report.html")
+    return html
+
+
+def _playwright():
+    """sync_playwright, or skip (outside CI) / fail (in CI) when it or chromium is missing."""
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "the playwright package is not installed (pip install -e '.[dev]')"
+    if missing is None and not os.access(CHROMIUM, os.X_OK):
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if missing:
+        if CI:
+            pytest.fail(f"browser test cannot run in CI: {missing}")
+        pytest.skip(missing)
+    return sync_playwright
+
+
+def test_report_in_a_real_browser(study_report, tmp_path):
+    sync_playwright = _playwright()
+    results = study_report.parent
+    errors, external = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on(
+                "request",
+                lambda r: None if r.url.startswith(("data:", "file:")) else external.append(r.url),
+            )
+            page.goto(study_report.as_uri(), wait_until="load")
+            images = page.evaluate(
+                "() => [...document.images].map(i => [i.alt, i.complete, i.naturalWidth])"
+            )
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('video')]"
+                ".every(v => v.readyState >= 1 || v.networkState === 3)",  # 3: no playable source
+                timeout=30_000,
+            )
+            videos = page.evaluate(
+                "() => [...document.querySelectorAll('video')].map(v => "
+                "[v.getAttribute('aria-label'), v.duration, v.error && v.error.code,"
+                " v.currentSrc.slice(0, 16)])"
+            )
+            # each encoding on its own, so a broken WebM cannot hide behind a working MP4
+            sources = page.evaluate(
+                """async () => Promise.all([...document.querySelectorAll('video source')].map(
+                    s => new Promise(done => {
+                        const v = document.createElement('video');
+                        v.onloadedmetadata = () => done([s.type, v.duration]);
+                        v.onerror = () => done([s.type, -1]);
+                        v.src = s.src;
+                    })))"""
+            )
+            # a still frame from the middle of each zoom for the screenshot (decodes, too)
+            page.evaluate(
+                """async () => Promise.all([...document.querySelectorAll('video')].map(
+                    v => new Promise(done => {
+                        v.pause();
+                        v.onseeked = done;
+                        v.currentTime = v.duration / 2;
+                    })))"""
+            )
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    shutil.copyfile(tmp_path / "report.png", results / "report_screenshot.png")
+
+    n_png = sum(1 for _ in results.glob("*/overview.png"))  # every condition's overview
+    assert len(images) >= n_png + 1, images
+    assert all(complete and width > 0 for _, complete, width in images), images
+    n_mp4 = sum(1 for _ in results.glob("*/zoom.mp4"))
+    assert len(videos) == n_mp4 >= 1
+    assert all(duration > 0 and not err for _, duration, err, _ in videos), videos
+    assert sources and all(duration > 0 for _, duration in sources), sources
+    assert errors == [] and external == []
+    assert iio.imread(tmp_path / "report.png").shape[0] > 900
+
+
+def test_study_report_content(study_report, test_study):
+    text = study_report.read_text()
+    results = test_study / "results"
+    for condition in ("tanh_fullbatch", "tanh_minibatch"):
+        assert f'id="condition-{report.slug(condition)}"' in text
+    assert 'id="table-fractal-dimensions"' in text
+    prov = _section(text, "provenance")
+    assert 'id="runtimes"' in prov and "sweep_tile</td>" in prov and "dimension</td>" in prov
+    total = sum(t.seconds for t in report.benchmark_times(results / "benchmarks"))
+    shown = float(re.search(r'id="total-seconds">([0-9.]+)<', prov).group(1))
+    assert shown == pytest.approx(total, abs=0.06)
+
+
+def test_snakemake_zip_report(study_report, test_study, tmp_path):
+    out = tmp_path / "report.zip"
+    snakemake(test_study, "--report", str(out))
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        assert archive.testzip() is None
+    assert "report/report.html" in names  # Snakemake's page, and ours among the results
+    assert any(n.startswith("report/data/raw/") and n.endswith("/report.html") for n in names)
+    for expected in ("overview.png", "paper_conditions.png", "zoom.mp4", "fractal_dimensions.csv"):
+        assert any(n.endswith(expected) for n in names), expected
+    with zipfile.ZipFile(out) as archive:
+        page = archive.read("report/report.html").decode()
+    assert "Reproduction of J. Sohl-Dickstein" in page  # workflow/report/workflow.rst
