@@ -10,20 +10,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def snakemake(workdir, *args, configfile=REPO / "config" / "test.yaml", check=True, **popen):
+TEST_CONFIG = REPO / "config" / "test.yaml"
+
+
+def snakemake_command(workdir, *args, configfile=TEST_CONFIG) -> list[str]:
+    """The command line that runs this repository's workflow in ``workdir``."""
+    return [
+        sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+        "--configfile", str(configfile), *args,
+    ]  # fmt: skip
+
+
+def snakemake(workdir, *args, configfile=TEST_CONFIG, check=True, **popen):
     """Run the workflow of this repository in ``workdir``; returns the CompletedProcess."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "-d",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        *args,
-    ]
+    cmd = snakemake_command(workdir, *args, configfile=configfile)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, **popen)
     if check and result.returncode != 0:

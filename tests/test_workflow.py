@@ -4,14 +4,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO, snakemake
+from conftest import REPO, snakemake, snakemake_command
 
 from trainability.io import load_grid
 from trainability.tables import read_csv
@@ -132,19 +131,7 @@ def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
     path = tmp_path / "slow.yaml"
     path.write_text(yaml.safe_dump(config))
     work = tmp_path / "work"
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(REPO / "Snakefile"),
-        "-d",
-        str(work),
-        "--configfile",
-        str(path),
-        "--cores",
-        "1",
-    ]
+    cmd = snakemake_command(work, "--cores", "1", configfile=path)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
