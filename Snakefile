@@ -28,7 +28,11 @@ from trainability.config import ConfigError, load_study
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default study, unless --configfile names another: a config file is a whole study, so it
+# replaces this one rather than being merged into it (Snakemake would merge them).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 try:

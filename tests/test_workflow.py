@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import imageio.v3 as iio
@@ -223,3 +224,14 @@ def test_toy_studies(test_study):
     roughness = read_csv(results / "roughness.csv")
     convex = [r for r in roughness if r["loss"] == "additive" and r["convex"] == "True"]
     assert convex and all(float(r["alpha"]) == 0.0 for r in convex)
+
+
+def test_a_config_file_replaces_the_default_study():
+    """--configfile names a whole study: the default study's conditions do not leak in."""
+    args = ["-n", "--cores", "1", "--configfile", str(REPO / "config" / "test.yaml")]
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "results/tanh_minibatch/" in result.stdout
+    assert "relu_fullbatch" not in result.stdout
