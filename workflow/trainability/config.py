@@ -107,7 +107,13 @@ def followup_entries(followup: dict) -> list[tuple[str, str, dict]]:
         (
             "architectures",
             f"architectures_w{w}_d{d}",
-            {"activation": "tanh", "width": w, "depth": d, "title": f"width {w}, depth {d}"},
+            {
+                "activation": "tanh",
+                "width": w,
+                "depth": d,
+                "title": f"width {w}, depth {d}",
+                **({"resolution": arch["resolution"]} if "resolution" in arch else {}),
+            },
         )
         for d in arch["depths"]
         for w in arch["widths"]
