@@ -20,7 +20,11 @@ for name, title, grid_path, dim_path in zip(
         {
             "values": grid.values,
             "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
-            "title": f"{title}\ndim {dim['median_local_slope'] or 'n/a'}",
+            "title": (
+                f"{title}\ndim {float(dim['median_local_slope']):.2f}"
+                if dim["median_local_slope"]
+                else title
+            ),
             **axis_labels(grid.meta["condition"]),
         }
     )

@@ -21,7 +21,7 @@ for path, dim_path, title in zip(
         {
             "values": grid.values,
             "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
-            "title": f"{title}\nfractal dim {slope or 'n/a'}",
+            "title": f"{title}\nfractal dim {float(slope):.2f}" if slope else title,
             **axis_labels(grid.meta["condition"]),
         }
     )
