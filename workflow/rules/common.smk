@@ -4,7 +4,10 @@ from trainability.toy_studies import STUDIES
 
 TOY_STUDIES = list(STUDIES) if "toys" in config else []
 PAPER = [name for name, study in STUDY.items() if study.family is None]
-TABLED = list(config["conditions"])  # the dimension table: every condition the config names
+ZOOMING = [name for name, study in STUDY.items() if study.zoom is not None]
+TABLED = list(
+    config["conditions"]
+)  # the dimension table: every condition the config names
 FAMILIES = {}
 for _name, _study in STUDY.items():
     if _study.family is not None:
@@ -68,9 +71,13 @@ def dimension_grids(condition):
 def condition_targets(condition):
     """Everything a named condition target builds."""
     targets = [
-        f"results/{condition}/overview.png",
+        f"results/{condition}/overview.npz",
         f"results/{condition}/dimension.csv",
     ]
+    if (
+        condition in config["conditions"]
+    ):  # generated conditions are drawn in their family figure
+        targets.append(f"results/{condition}/overview.png")
     if STUDY[condition].zoom is not None:
         targets += [
             *keyframe_files(condition, "png"),

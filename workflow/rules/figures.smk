@@ -2,7 +2,7 @@
 
 
 rule heatmap:
-    """Draw one grid of a condition."""
+    """Draw a condition's overview (keyframes are drawn together, in zoom.smk)."""
     input:
         "results/{condition}/{grid}.npz",
     output:
@@ -15,6 +15,8 @@ rule heatmap:
         ),
     log:
         "results/logs/{condition}/{grid}/heatmap.log",
+    wildcard_constraints:
+        grid="overview",
     conda:
         "../../envs/trainability.yaml"
     params:

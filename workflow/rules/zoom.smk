@@ -45,28 +45,34 @@ rule zoom_video:
         "../scripts/zoom_video.py"
 
 
-rule zoom_keyframes:
-    """The keyframes side by side with their widths, and the local dimension along the zoom."""
-    input:
-        lambda w: keyframe_files(w.condition, "npz"),
-    output:
-        strip=report(
-            "results/{condition}/zoom_keyframes.png",
-            category="Zoom videos",
-            labels={"condition": "{condition}", "figure": "keyframes"},
-            caption="../report/zoom_keyframes.rst",
-        ),
-        dimension=report(
-            "results/{condition}/zoom_dimension.png",
-            category="Zoom videos",
-            labels={"condition": "{condition}", "figure": "dimension along the zoom"},
-            caption="../report/zoom_dimension.rst",
-        ),
-    log:
-        "results/logs/{condition}/zoom/keyframes.log",
-    conda:
-        "../../envs/trainability.yaml"
-    params:
-        title=lambda w: STUDY[w.condition].title,
-    script:
-        "../scripts/zoom_keyframes.py"
+# The keyframes drawn one by one and side by side, and the dimension along the zoom: one rule
+# per zooming condition, since its keyframe count fixes the outputs.
+for _name in ZOOMING:
+
+    rule:
+        name:
+            f"zoom_keyframes_{_name}"
+        input:
+            keyframe_files(_name, "npz"),
+        output:
+            strip=report(
+                f"results/{_name}/zoom_keyframes.png",
+                category="Zoom videos",
+                labels={"condition": _name, "figure": "keyframes"},
+                caption="../report/zoom_keyframes.rst",
+            ),
+            dimension=report(
+                f"results/{_name}/zoom_dimension.png",
+                category="Zoom videos",
+                labels={"condition": _name, "figure": "dimension along the zoom"},
+                caption="../report/zoom_dimension.rst",
+            ),
+            keyframes=keyframe_files(_name, "png"),
+        log:
+            f"results/logs/{_name}/zoom/keyframes.log",
+        conda:
+            "../../envs/trainability.yaml"
+        params:
+            title=STUDY[_name].title,
+        script:
+            "../scripts/zoom_keyframes.py"

@@ -1,4 +1,4 @@
-"""Snakemake adapter of rule zoom_keyframes: keyframe strip and dimension along the zoom."""
+"""Snakemake adapter of the zoom_keyframes rules: keyframe heatmaps, strip, dimension plot."""
 
 import sys
 
@@ -6,10 +6,15 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 from trainability.io import load_grid  # noqa: E402
 from trainability.plots import save_zoom_dimension  # noqa: E402
+from trainability.render import axis_labels, save_heatmap  # noqa: E402
 from trainability.video import save_keyframe_strip  # noqa: E402
 
 sm = snakemake  # noqa: F821
 grids = [load_grid(path) for path in sm.input]
 windows = [tuple(g.meta["window"][k] for k in ("x_min", "x_max", "y_min", "y_max")) for g in grids]
+for grid, window, png in zip(grids, windows, sm.output.keyframes, strict=True):
+    save_heatmap(
+        png, grid.values, window, title=sm.params.title, **axis_labels(grid.meta["condition"])
+    )
 save_keyframe_strip(sm.output.strip, [(g.values, w) for g, w in zip(grids, windows, strict=True)])
 save_zoom_dimension(sm.output.dimension, [g.values for g in grids], windows, sm.params.title)
