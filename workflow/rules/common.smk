@@ -5,9 +5,8 @@ from trainability.toy_studies import STUDIES
 TOY_STUDIES = list(STUDIES) if "toys" in config else []
 PAPER = [name for name, study in STUDY.items() if study.family is None]
 ZOOMING = [name for name, study in STUDY.items() if study.zoom is not None]
-TABLED = list(
-    config["conditions"]
-)  # the dimension table: every condition the config names
+# the dimension table lists every condition the config names (paper conditions and groups)
+TABLED = list(config["conditions"])
 FAMILIES = {}
 for _name, _study in STUDY.items():
     if _study.family is not None:
