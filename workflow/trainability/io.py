@@ -69,14 +69,12 @@ def load_grid(path) -> Grid:
     """Read a grid written by `save_grid` (clear `ValueError` if it is not one)."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            missing = [k for k in (*GRID_KEYS, "meta") if k not in data]
-            if missing:
-                raise ValueError(f"{path} is not a grid file: it lacks {', '.join(missing)}")
             arrays = {k: data[k] for k in data.files}
     except (OSError, EOFError, ValueError) as err:
-        if isinstance(err, ValueError) and "not a grid file" in str(err):
-            raise
         raise ValueError(f"cannot read grid file {path}: {err}") from err
+    missing = [k for k in (*GRID_KEYS, "meta") if k not in arrays]
+    if missing:
+        raise ValueError(f"{path} is not a grid file: it lacks {', '.join(missing)}")
     meta = json.loads(str(arrays.pop("meta")))
     return Grid(**{k: arrays[k] for k in GRID_KEYS}, probe=arrays.get("probe"), meta=meta)
 

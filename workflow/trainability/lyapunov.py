@@ -95,11 +95,7 @@ def twin_trajectory_exponent(
     _check(cond, chunk)
     if not epsilon > 0:
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
-    problem = init_problem(cond)
-    rates, pixel_index = _pixel_rates(cond, window)
-    data = _data(problem)
-    size = min(chunk, rates.shape[0])
-    base = tuple(jnp.broadcast_to(jnp.asarray(w), (size, *w.shape)) for w in problem.weights)
+    problem, rates, pixel_index, data, size, base = _setup(cond, window, chunk)
     run = jax.jit(partial(_twin_chunk, cond=cond, epsilon=float(epsilon)))
 
     values = np.empty(rates.shape[0])
@@ -137,11 +133,7 @@ def maximal_exponent(
     _check(cond, chunk)
     if not isinstance(renorm_every, int) or renorm_every < 1:
         raise ValueError(f"renorm_every must be an integer >= 1, got {renorm_every!r}")
-    problem = init_problem(cond)
-    rates, _ = _pixel_rates(cond, window)
-    data = _data(problem)
-    size = min(chunk, rates.shape[0])
-    base = tuple(jnp.broadcast_to(jnp.asarray(w), (size, *w.shape)) for w in problem.weights)
+    _, rates, _, data, size, base = _setup(cond, window, chunk)
     tangent = tuple(
         jnp.broadcast_to(jnp.asarray(u), (size, *u.shape))
         for u in initial_tangent(cond, tangent_seed)
@@ -183,6 +175,16 @@ def _check(cond: Condition, chunk: int) -> None:
         )
     if not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
+
+
+def _setup(cond: Condition, window: Window, chunk: int):
+    """What both estimators start from: the problem, per-pixel rates and indices, the data,
+    the chunk size and the initial weights broadcast over one chunk."""
+    problem = init_problem(cond)
+    rates, pixel_index = _pixel_rates(cond, window)
+    size = min(chunk, rates.shape[0])
+    base = tuple(jnp.broadcast_to(jnp.asarray(w), (size, *w.shape)) for w in problem.weights)
+    return problem, rates, pixel_index, _data(problem), size, base
 
 
 def _pixel_rates(cond: Condition, window: Window):
