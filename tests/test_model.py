@@ -99,23 +99,80 @@ def test_activation_gains_and_slopes():
         np.testing.assert_allclose(slope[mask], numeric[mask], rtol=1e-12)
 
 
-def test_reference_seed_scheme():
-    cond = Condition(width=16, depth=2, batch_size=16, steps=7, seed=3)
+@pytest.mark.parametrize("draws", ["legacy", "partitionable"])
+def test_reference_seed_scheme(draws):
+    cond = Condition(width=16, depth=2, batch_size=16, steps=7, seed=3, draws=draws)
     p = init_problem(cond)
-    key = jax.random.PRNGKey(3)
-    key, k = jax.random.split(key)
-    ks = jax.random.split(k, 2)
-    np.testing.assert_array_equal(p.weights[0], jax.random.normal(ks[0], (16, 16)))
-    np.testing.assert_array_equal(p.weights[1], jax.random.normal(ks[1], (16, 1)))
-    key, k = jax.random.split(key)
-    np.testing.assert_array_equal(p.X, jax.random.normal(k, (272, 16)))
-    key, k = jax.random.split(key)
-    np.testing.assert_array_equal(p.Y, jax.random.normal(k, (272, 1)))
-    step_keys = jax.random.split(jax.random.PRNGKey(42), 7)
-    for t in range(7):
-        np.testing.assert_array_equal(
-            p.minibatches[t], jax.random.randint(step_keys[t], (16,), 0, 272)
-        )
+    with jax.threefry_partitionable(draws == "partitionable"):
+        key = jax.random.PRNGKey(3)
+        key, k = jax.random.split(key)
+        ks = jax.random.split(k, 2)
+        np.testing.assert_array_equal(p.weights[0], jax.random.normal(ks[0], (16, 16)))
+        np.testing.assert_array_equal(p.weights[1], jax.random.normal(ks[1], (16, 1)))
+        key, k = jax.random.split(key)
+        np.testing.assert_array_equal(p.X, jax.random.normal(k, (272, 16)))
+        key, k = jax.random.split(key)
+        np.testing.assert_array_equal(p.Y, jax.random.normal(k, (272, 1)))
+        step_keys = jax.random.split(jax.random.PRNGKey(42), 7)
+        for t in range(7):
+            np.testing.assert_array_equal(
+                p.minibatches[t], jax.random.randint(step_keys[t], (16,), 0, 272)
+            )
+
+
+# The paper's draws, computed under jax==0.4.23 / jaxlib==0.4.23 (the notebook's generation,
+# jax_threefry_partitionable off by default there) with the same seed scheme: first entries to
+# the last bit, and SHA-256 prefixes of the whole arrays' bytes (float64, int64 as numpy holds
+# them). jaxlib 0.4.23 turns the uniform bits into normals with an erf_inv that differs from
+# today's by one ulp in one of X's 4352 entries (X[35, 2]); the random bits themselves agree.
+PAPER_DRAWS = {
+    "W0[0, :3]": [1.8020351263179202, 0.5916661076542855, 2.012225912204863],
+    "W1[:3, 0]": [0.481221237167072, 1.4184654277503403, 0.7514543794111577],
+    "X[0, :3]": [0.012877245180492047, 1.016514811780042, -0.07164463971493798],
+    "Y[:3, 0]": [-2.3967584431649946, -0.05172164140228051, -0.26390363086539337],
+    "minibatch[0, :5]": [247, 151, 53, 129, 239],
+    "minibatch[999, :5]": [248, 162, 84, 41, 28],
+}
+PAPER_SHA256 = {
+    "W0": "2b9a11bce9f0f1e1",
+    "W1": "933ab463985232a5",
+    "Y": "7d50e2d1c69b6fea",
+    "minibatches": "958787bdcafcc9cc",
+    "X bits": "584df1037cd1e4fa",  # jax.random.bits(key of X, (272, 16), uint64)
+}
+
+
+def test_default_draws_are_the_papers_2024_networks():
+    import hashlib
+
+    def sha(a):
+        return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16]
+
+    p = init_problem(Condition(batch_size=16, steps=1000))
+    (W0, W1), X, Y, mb = p.weights, p.X, p.Y, p.minibatches
+    got = {
+        "W0[0, :3]": W0[0, :3], "W1[:3, 0]": W1[:3, 0], "X[0, :3]": X[0, :3],
+        "Y[:3, 0]": Y[:3, 0], "minibatch[0, :5]": mb[0, :5], "minibatch[999, :5]": mb[999, :5],
+    }  # fmt: skip
+    for name, values in PAPER_DRAWS.items():
+        assert got[name].tolist() == values, name
+    assert sha(W0) == PAPER_SHA256["W0"] and sha(W1) == PAPER_SHA256["W1"]
+    assert sha(Y) == PAPER_SHA256["Y"] and sha(mb) == PAPER_SHA256["minibatches"]
+    with jax.threefry_partitionable(False):
+        key = jax.random.split(jax.random.split(jax.random.PRNGKey(0))[0])[1]
+        assert sha(jax.random.bits(key, (272, 16), dtype=np.uint64)) == PAPER_SHA256["X bits"]
+    # today's default draws other networks from the same seed
+    today = init_problem(Condition(draws="partitionable"))
+    assert not np.array_equal(today.weights[0], W0)
+
+
+def test_draws_refuse_a_jax_without_the_legacy_setting(monkeypatch):
+    monkeypatch.delattr(jax, "threefry_partitionable")
+    with pytest.raises(RuntimeError, match="cannot draw the paper's 2024 networks"):
+        init_problem(Condition())
+    assert init_problem(Condition(draws="partitionable")).X.shape == (272, 16)
+    with pytest.raises(ConditionError, match="draws must be one of legacy, partitionable"):
+        Condition(draws="2024")
 
 
 def test_paper_sizes():

@@ -16,6 +16,7 @@ from pathlib import Path
 from trainability.condition import (
     ACTIVATIONS,
     AXES,
+    DRAWS,
     OFFSET_MODES,
     OPTIMIZERS,
     PHASE_SPACES,
@@ -105,6 +106,13 @@ def _add_sweep(sub) -> None:
     )
     net.add_argument(
         "--seed", type=int, default=0, help="seed of weights and data (reference scheme)"
+    )
+    net.add_argument(
+        "--draws",
+        choices=DRAWS,
+        default="legacy",
+        help="legacy: JAX 0.4's random generator, the paper's 2024 networks; partitionable: "
+        "today's JAX default (other networks from the same seed)",
     )
     train = p.add_argument_group("training")
     train.add_argument(
@@ -309,6 +317,7 @@ def _run_sweep(args) -> None:
         dataset_size=args.dataset_size,
         batch_size=args.batch_size,
         input_distribution=args.inputs,
+        draws=args.draws,
         phase_space=args.phase_space,
         offset_mode=args.offset_mode,
         steps=args.steps,

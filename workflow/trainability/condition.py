@@ -59,6 +59,7 @@ ACTIVATIONS = ("tanh", "relu", "identity", "sigmoid")
 PHASE_SPACES = ("lr_vs_lr", "offset_vs_lr", "custom")
 OFFSET_MODES = ("every_step", "init")
 INPUT_DISTRIBUTIONS = ("normal", "uniform")
+DRAWS = ("legacy", "partitionable")
 READOUTS = ("loss", "probe")
 OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 WEIGHT_DECAY_MODES = ("l2", "decoupled")
@@ -127,6 +128,11 @@ class Condition:
     custom phase space), ``offset`` and ``init_scale`` (fixed values when not an axis);
     ``x_axis``/``y_axis`` (custom phase space only) and ``x_scale``/``y_scale`` (log, linear).
 
+    ``draws`` says how the seed becomes weights, data and minibatches: ``legacy`` (default) is
+    JAX's random generator as JAX 0.4 ran it (``jax_threefry_partitionable`` off), the draws of
+    the paper's 2024 notebook; ``partitionable`` is today's JAX default, which draws other
+    networks from the same seed (docs/methods.md, "The paper's networks").
+
     Axis names (`AXES`): lr (all layers), lr_input (W_0), lr_output (last matrix), lr_hidden
     (hidden-to-hidden matrices), lr_even, lr_odd (the reference's rule), momentum, beta1, beta2,
     weight_decay, warmup_steps, offset (added to W_0 per offset_mode), init_scale (multiplies
@@ -141,6 +147,7 @@ class Condition:
     dataset_size: int | None = None
     batch_size: int | None = None
     input_distribution: str = "normal"
+    draws: str = "legacy"
     phase_space: str = "lr_vs_lr"
     offset_mode: str = "every_step"
     steps: int = 500
@@ -174,6 +181,7 @@ class Condition:
         _choice("phase_space", self.phase_space, PHASE_SPACES)
         _choice("offset_mode", self.offset_mode, OFFSET_MODES)
         _choice("input_distribution", self.input_distribution, INPUT_DISTRIBUTIONS)
+        _choice("draws", self.draws, DRAWS)
         _choice("readout", self.readout, READOUTS)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("weight_decay_mode", self.weight_decay_mode, WEIGHT_DECAY_MODES)

@@ -30,12 +30,14 @@ Two implementations of the training gradient live here:
   whose parameters are stored pixel-major (P × fan_in × fan_out), with the first layer written
   as one product against the shared inputs X (the ``fused`` engine).
 
-`init_problem` draws weights, data and minibatch indices with the reference seed scheme, so
-a given seed gives the reference's network and data bit for bit.
+`init_problem` draws weights, data and minibatch indices with the reference seed scheme and, by
+default, JAX's random generator as the reference ran it in January 2024 (`random_draws`), so a
+given seed gives the reference's network and data bit for bit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -86,7 +88,37 @@ class Problem:
     x_probe: np.ndarray  # (1, width)
 
 
+def random_draws(draws: str):
+    """Context in which `jax.random` draws as ``draws`` says (`Condition.draws`).
+
+    ``legacy``: ``jax_threefry_partitionable`` off, JAX ≤ 0.4's way of turning a key into
+    random bits and of splitting keys, which the paper's notebook ran on (JAX 0.5 switched it
+    on, so the same key now draws other numbers). ``partitionable``: today's default. The
+    setting is part of JAX's trace context, so compiled functions are cached per setting. A JAX
+    without the setting cannot draw the paper's networks: that is an error, never a silent change.
+    """
+    if draws == "partitionable":
+        return contextlib.nullcontext()
+    if draws != "legacy":
+        raise ValueError(f"draws must be one of legacy, partitionable; got {draws!r}")
+    switch = getattr(jax, "threefry_partitionable", None)
+    if switch is None:
+        raise RuntimeError(
+            f"JAX {jax.__version__} has no jax_threefry_partitionable setting, so it cannot draw "
+            "the paper's 2024 networks (draws: legacy); install the pinned JAX or use draws: "
+            "partitionable"
+        )
+    return switch(False)
+
+
 def init_problem(cond: Condition) -> Problem:
+    """Weights, data and minibatches from the reference seed scheme, drawn per ``cond.draws``
+    (`random_draws`)."""
+    with random_draws(cond.draws):
+        return _draw_problem(cond)
+
+
+def _draw_problem(cond: Condition) -> Problem:
     """Weights, data and minibatches from the reference seed scheme (papers.md §1.1):
 
     key = PRNGKey(seed); (key, k) = split(key); W_i = normal(split(k, depth)[i], shape_i);
