@@ -1,5 +1,7 @@
 # Helpers, wildcard constraints and target lists shared by the rules (no rules here).
 
+from trainability.grid import Window
+
 from trainability.toy_studies import STUDIES
 
 TOY_STUDIES = list(STUDIES) if "toys" in config else []
@@ -15,27 +17,44 @@ for _name, _study in STUDY.items():
 
 wildcard_constraints:
     condition="|".join(STUDY),
-    grid=r"overview|zoom/keyframe_\d\d",
+    grid=r"overview|panel|panel_\d+|zoom/keyframe_\d\d",
     i=r"\d+",
     j=r"\d+",
     study="|".join(TOY_STUDIES),
     family="|".join(FAMILIES),
 
 
+PANELS = [name for name, study in STUDY.items() if study.panel is not None]
+RESOLUTION_STUDY = config.get("resolution_study")
+
+
 def keyframe_index(grid):
-    """k of a grid named zoom/keyframe_k, None for the overview."""
+    """k of a grid named zoom/keyframe_k, None for the overview and panels."""
     return int(grid.rsplit("_", 1)[1]) if grid.startswith("zoom/") else None
 
 
 def grid_resolution(condition, grid):
+    """Pixels per side of a grid: overview, panel, panel_R (resolution study) or keyframe."""
     study = STUDY[condition]
-    return study.window.nx if grid == "overview" else study.zoom.resolution
+    if grid == "overview":
+        return study.window.nx
+    if grid == "panel":
+        return study.panel.nx
+    if grid.startswith("panel_"):
+        return int(grid.split("_")[1])
+    return study.zoom.resolution
 
 
 def grid_tiles(condition, grid):
     """[rows, columns] of the tiles of a grid."""
     study = STUDY[condition]
-    return list(study.tiles if grid == "overview" else study.zoom.tiles)
+    if grid == "overview":
+        return list(study.tiles)
+    if grid == "panel":
+        return list(study.panel_tiles)
+    if grid.startswith("panel_"):
+        return list(RESOLUTION_STUDY["tiles"]) if "tiles" in RESOLUTION_STUDY else [1, 1]
+    return list(study.zoom.tiles)
 
 
 def grid_tile_files(condition, grid):
@@ -48,9 +67,23 @@ def grid_tile_files(condition, grid):
     ]
 
 
+def panel_window(condition, resolution=None):
+    """The panel's window (plain data) at its own resolution or at ``resolution``."""
+    panel = STUDY[condition].panel
+    if panel is None:
+        return None
+    if resolution is not None:
+        panel = Window.square(panel.bounds, resolution)
+    return panel.to_dict()
+
+
 def grid_window(condition, grid):
-    """The overview's window (plain data); keyframe windows come from the zoom path file."""
-    return STUDY[condition].window.to_dict() if grid == "overview" else None
+    """The window of a grid (plain data); keyframe windows come from the zoom path file."""
+    if grid == "overview":
+        return STUDY[condition].window.to_dict()
+    if grid.startswith("panel"):
+        return panel_window(condition, grid_resolution(condition, grid))
+    return None
 
 
 def keyframe_files(condition, ext):
@@ -61,10 +94,13 @@ def keyframe_files(condition, ext):
 
 
 def dimension_grids(condition):
-    """The grids a condition's dimension pools: its zoom keyframes, or else its overview."""
-    if STUDY[condition].zoom is None:
-        return [f"results/{condition}/overview.npz"]
-    return keyframe_files(condition, "npz")
+    """The grids a condition's dimension pools: its panel and zoom keyframes (those with too
+    few pixels for a decade of box sizes are refused by the estimator), else its overview."""
+    study = STUDY[condition]
+    grids = [f"results/{condition}/panel.npz"] if study.panel is not None else []
+    if study.zoom is not None:
+        grids += keyframe_files(condition, "npz")
+    return grids or [f"results/{condition}/overview.npz"]
 
 
 def condition_targets(condition):
@@ -73,6 +109,8 @@ def condition_targets(condition):
         f"results/{condition}/overview.npz",
         f"results/{condition}/dimension.csv",
     ]
+    if STUDY[condition].panel is not None:
+        targets.append(f"results/{condition}/panel.png")
     if (
         condition in config["conditions"]
     ):  # generated conditions are drawn in their family figure
@@ -107,8 +145,6 @@ def lyapunov_condition():
 
 
 def lyapunov_window():
-    from trainability.grid import Window
-
     return Window.square(
         config["followup"]["base"].get("window", [-3, 6, -3, 6]),
         config["followup"]["lyapunov"]["resolution"],
@@ -123,7 +159,8 @@ ALL_TARGETS = [
         for kind, ext in (("figures", "png"), ("tables", "csv"))
     ],
     *(["results/figures/lyapunov.png"] if "followup" in config else []),
-    "results/figures/paper_conditions.png",
+    *(["results/figures/paper_conditions.png"] if PANELS else []),
+    "results/figures/overviews.png",
     "results/tables/fractal_dimensions.csv",
     "results/tables/fractal_dimensions.md",
     *[f"results/toys/{study}.{ext}" for study in TOY_STUDIES for ext in ("csv", "png")],

@@ -1,4 +1,4 @@
-# Fractal dimension of each trainability boundary by box counting (papers.md §1.3).
+# Fractal dimension of each trainability boundary by box counting (docs/methods.md).
 
 
 rule dimension:
@@ -37,3 +37,34 @@ rule dimension_table:
         "../../envs/trainability.yaml"
     script:
         "../scripts/dimension_table.py"
+
+
+if RESOLUTION_STUDY:
+
+    rule resolution_study:
+        """The dimension of every panel at several resolutions (a named target, not in all)."""
+        input:
+            [
+                f"results/{name}/panel_{r}.npz"
+                for name in PANELS
+                for r in RESOLUTION_STUDY["resolutions"]
+            ],
+        output:
+            csv="results/tables/resolution_study.csv",
+            png=report(
+                "results/figures/resolution_study.png",
+                category="Figures",
+                labels={"figure": "dimension against resolution"},
+                caption="../report/resolution_study.rst",
+            ),
+        log:
+            "results/logs/tables/resolution_study.log",
+        conda:
+            "../../envs/trainability.yaml"
+        params:
+            conditions=PANELS,
+            titles=[STUDY[name].title for name in PANELS],
+            paper=[config["conditions"][name].get("paper_dimension") for name in PANELS],
+            resolutions=RESOLUTION_STUDY["resolutions"] if RESOLUTION_STUDY else [],
+        script:
+            "../scripts/resolution_study.py"

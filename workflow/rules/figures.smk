@@ -1,8 +1,8 @@
-# Heatmaps with the paper's look: rank colour stretch, Spectral, edge ticks (papers.md §1.2).
+# Heatmaps with the paper's look: rank colour stretch, Spectral, edge ticks (docs/methods.md).
 
 
 rule heatmap:
-    """Draw a condition's overview (keyframes are drawn together, in zoom.smk)."""
+    """Draw a condition's overview or panel (keyframes are drawn together, in zoom.smk)."""
     input:
         "results/{condition}/{grid}.npz",
     output:
@@ -16,7 +16,7 @@ rule heatmap:
     log:
         "results/logs/{condition}/{grid}/heatmap.log",
     wildcard_constraints:
-        grid="overview",
+        grid="overview|panel",
     conda:
         "../../envs/trainability.yaml"
     params:
@@ -26,10 +26,11 @@ rule heatmap:
 
 
 rule paper_figure:
-    """The paper's six-panel figure (3 rows x 2 columns), each titled with its dimension."""
+    """The paper's figure: each condition at its published window (its panel), 3 rows x 2
+    columns, titled with our dimension beside the paper's."""
     input:
-        grids=expand("results/{condition}/overview.npz", condition=PAPER),
-        dimensions=expand("results/{condition}/dimension.csv", condition=PAPER),
+        grids=expand("results/{condition}/panel.npz", condition=PANELS),
+        dimensions=expand("results/{condition}/dimension.csv", condition=PANELS),
     output:
         report(
             "results/figures/paper_conditions.png",
@@ -42,6 +43,29 @@ rule paper_figure:
     conda:
         "../../envs/trainability.yaml"
     params:
+        titles=[STUDY[name].title for name in PANELS],
+        paper=[config["conditions"][name].get("paper_dimension") for name in PANELS],
+    script:
+        "../scripts/paper_figure.py"
+
+
+rule overviews_figure:
+    """The 9-decade overviews of the paper's conditions side by side."""
+    input:
+        grids=expand("results/{condition}/overview.npz", condition=PAPER),
+    output:
+        report(
+            "results/figures/overviews.png",
+            category="Figures",
+            labels={"figure": "overviews"},
+            caption="../report/overviews.rst",
+        ),
+    log:
+        "results/logs/figures/overviews.log",
+    conda:
+        "../../envs/trainability.yaml"
+    params:
         titles=[STUDY[name].title for name in PAPER],
+        paper=[None for name in PAPER],
     script:
         "../scripts/paper_figure.py"

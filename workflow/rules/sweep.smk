@@ -2,10 +2,12 @@
 
 
 rule sweep_tile:
-    """Train one network per pixel of tile (i, j) of a condition's grid (papers.md §1.1)."""
+    """Train one network per pixel of tile (i, j) of a condition's grid (docs/methods.md)."""
     input:
         path=lambda w: (
-            [] if w.grid == "overview" else f"results/{w.condition}/zoom/path.json"
+            []
+            if keyframe_index(w.grid) is None
+            else f"results/{w.condition}/zoom/path.json"
         ),
     output:
         "results/{condition}/tiles/{grid}/{i}_{j}.npz",

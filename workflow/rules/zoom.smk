@@ -1,9 +1,10 @@
-# Zoom sequences (papers.md §1.5): a path of keyframe windows, each 2x narrower, swept like the
+# Zoom sequences (docs/methods.md, zooms): a path of keyframe windows, each 2x narrower, swept like the
 # overview (tiles are jobs), drawn as a keyframe strip and a video.
 
 
 rule zoom_path:
-    """Centres of the keyframes: the given target, or a level-by-level boundary search."""
+    """Keyframe windows: concentric on the panel and then down the boundary, around a given
+    centre, or a level-by-level search for clean boundary."""
     output:
         "results/{condition}/zoom/path.json",
     log:
@@ -15,6 +16,7 @@ rule zoom_path:
     params:
         condition=lambda w: STUDY[w.condition].condition.to_dict(),
         window=lambda w: STUDY[w.condition].window.to_dict(),
+        panel=lambda w: panel_window(w.condition),
         zoom=lambda w: STUDY[w.condition].zoom.to_dict(),
         engine=config["engine"],
     script:

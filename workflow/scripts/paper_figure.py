@@ -1,4 +1,5 @@
-"""Snakemake adapter of rule paper_figure: the six-panel figure, titles with dimensions."""
+"""Snakemake adapter of rules paper_figure and overviews_figure: grids side by side, 3 rows x 2
+columns as in the paper's figure, titled with our dimension (and the paper's) when given."""
 
 import math
 import sys
@@ -10,18 +11,28 @@ from trainability.render import axis_labels, save_panels  # noqa: E402
 from trainability.tables import read_csv  # noqa: E402
 
 sm = snakemake  # noqa: F821
+
+
+def dimension_title(dim_path, paper) -> str:
+    """'fractal dim 1.48 (paper 1.66)', or why there is no number."""
+    row = read_csv(dim_path)[0]
+    ours = row["median_local_slope"]
+    text = f"fractal dim {float(ours):.2f}" if ours not in ("", "nan") else row["note"]
+    return text if paper is None else f"{text} (paper {paper:.2f})"
+
+
+dimensions = sm.input.get("dimensions") or [None] * len(sm.input.grids)
 panels = []
-for path, dim_path, title in zip(
-    sm.input.grids, sm.input.dimensions, sm.params.titles, strict=True
+for path, dim_path, title, paper in zip(
+    sm.input.grids, dimensions, sm.params.titles, sm.params.paper, strict=True
 ):
     grid = load_grid(path)
     w = grid.meta["window"]
-    slope = read_csv(dim_path)[0]["median_local_slope"]
     panels.append(
         {
             "values": grid.values,
             "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
-            "title": f"{title}\nfractal dim {float(slope):.2f}" if slope else title,
+            "title": title if dim_path is None else f"{title}\n{dimension_title(dim_path, paper)}",
             **axis_labels(grid.meta["condition"]),
         }
     )

@@ -184,3 +184,28 @@ def save_lyapunov_figure(path, twin, maximal, converged, window) -> None:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def save_resolution_figure(path, rows: list[dict], title: str = "") -> None:
+    """Dimension (median local slope) against grid side, one line per condition, each with
+    the paper's value as a dashed line of the same colour; refused estimates are left out."""
+    fig = Figure(figsize=(6.4, 4.4), dpi=120)
+    ax = fig.add_subplot()
+    conditions = list(dict.fromkeys(row["condition"] for row in rows))
+    for k, name in enumerate(conditions):
+        mine = [r for r in rows if r["condition"] == name]
+        side = np.array([int(r["resolution"].split("x")[0]) for r in mine])
+        dim = np.array([float(r["median_local_slope"]) for r in mine])
+        colour = f"C{k}"
+        ok = np.isfinite(dim)
+        ax.plot(side[ok], dim[ok], "o-", color=colour, label=mine[0].get("title", name))
+        paper = float(mine[0]["paper"])
+        if np.isfinite(paper):
+            ax.axhline(paper, color=colour, ls="--", lw=1)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("pixels per side of the panel")
+    ax.set_ylabel("box-counting dimension (median local slope)")
+    ax.set_title(title or "Dimension against resolution (dashed: the paper's value)")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    save_figure(fig, path)

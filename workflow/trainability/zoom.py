@@ -1,66 +1,99 @@
-"""Zoom sequences: keyframe windows that halve, and the path they follow (papers.md §1.5).
+"""Zoom sequences: keyframe windows that halve, and the path they follow.
 
-A zoom is K square keyframe windows in log10 hyperparameter space. Keyframe k has width
-w_k = w_0 / 2^k (exactly: a power-of-two division) and centre c_k, so K keyframes reach
-log10(2^(K−1)) ≈ 0.301·(K−1) decades below the outer window. Each window lies inside the
-previous one, which the video needs.
+A zoom is K square keyframe windows in log10 hyperparameter space, each half as wide as the one
+before (exactly: widths are power-of-two multiples of one another) and lying inside it, which the
+video needs. K keyframes reach log10(2^(K−1)) ≈ 0.301·(K−1) decades below the outer window.
 
-The centres are either one given target (all keyframes concentric on it, as the paper builds its
-sequences by zooming out from a hand-picked deep window) or found automatically
-(`auto_path`): starting from the outer window, each level is swept at low resolution, and the
-next centre is the boundary point of richest boundary density among those whose (half-width)
-window still fits inside the current one, so every keyframe contains boundary by construction.
-The search is deterministic: ties go to the point nearest the current centre, then the lowest
-pixel index.
+Three ways to place them:
+
+- **Concentric on a panel** (`concentric_path`, config ``zoom.target: panel``), the way the
+  paper's own tool builds its sequences: the user's deepest window (here: the condition's panel,
+  the paper's published window) is one keyframe, and the keyframes above it are 2×, 4×, … as
+  wide about the same centre, up to the first that is at least ``outer_width`` decades wide (the
+  paper stops at 6). Keyframe bounds are formed as c ± 2^j·(c − lo) with the half-widths
+  c − lo and hi − c computed once; both subtractions are exact (Sterbenz), so the panel's
+  keyframe reproduces the panel's bounds bit for bit.
+- **Around a given centre** (`fixed_path`, ``zoom.target: [log10 x, log10 y]``).
+- **Automatically** (`auto_path`, ``zoom.target: auto``), for conditions without a published
+  window: each level is swept at low resolution and the next centre is a boundary point whose
+  half-width window holds the most boundary *among clean windows*: windows whose boundary is a
+  few large structures, not speckle (`trainability.dimension.boundary_texture`). Following raw
+  edge density alone dives into the chaotic band where nearly every pixel flips.
+
+Keyframes below a panel or a given centre go on by `descend`: the centre is kept while the next,
+half-width window around it holds a clean boundary with both phases; where it does not, the next
+centre is the nearest point of clean boundary in the central half of the current keyframe. Every
+searched level's texture is recorded in the path file. The search is deterministic.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from trainability.condition import Condition
-from trainability.dimension import edges
+from trainability.dimension import boundary_texture, edges
 from trainability.grid import PrecisionError, Window
 from trainability.io import atomic_path
 from trainability.sweep import Engine, sweep
 
+Bounds = tuple[float, float, float, float]
+
 
 @dataclass(frozen=True)
 class ZoomPath:
-    """Centres (log10) and widths (decades) of the keyframes of one zoom."""
+    """The keyframes of one zoom as log10 bounds (x_min, x_max, y_min, y_max), outermost first,
+    with what the search measured at each level (``notes``: texture, whether it re-centred)."""
 
-    centres: tuple[tuple[float, float], ...]
-    outer_width: float
+    bounds: tuple[Bounds, ...]
+    notes: tuple[dict, ...] = field(default=(), compare=False)
 
     @property
     def levels(self) -> int:
-        return len(self.centres)
+        return len(self.bounds)
+
+    @property
+    def centres(self) -> tuple[tuple[float, float], ...]:
+        return tuple(((x0 + x1) / 2, (y0 + y1) / 2) for x0, x1, y0, y1 in self.bounds)
+
+    @property
+    def outer_width(self) -> float:
+        return self.width(0)
 
     def width(self, k: int) -> float:
-        return self.outer_width / 2.0**k
+        """Width of keyframe k in decades (its x extent; keyframes are square)."""
+        x0, x1, _, _ = self.bounds[k]
+        return x1 - x0
 
     def window(self, k: int, resolution: int) -> Window:
         """Square keyframe window k at ``resolution`` pixels per side."""
-        (cx, cy), half = self.centres[k], self.width(k) / 2
-        return Window(cx - half, cx + half, cy - half, cy + half, resolution, resolution)
+        return Window.square(self.bounds[k], resolution)
 
     def to_dict(self) -> dict:
         return {
-            "outer_width": self.outer_width,
             "keyframes": [
-                {"k": k, "centre": list(c), "width": self.width(k)}
-                for k, c in enumerate(self.centres)
-            ],
-        }
+                {"k": k, "bounds": list(b), "centre": list(c), "width": self.width(k),
+                 **(self.notes[k] if k < len(self.notes) else {})}
+                for k, (b, c) in enumerate(zip(self.bounds, self.centres, strict=True))
+            ]
+        }  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict) -> ZoomPath:
-        centres = tuple(tuple(kf["centre"]) for kf in data["keyframes"])
-        return cls(centres, float(data["outer_width"]))
+        keyframes = data["keyframes"]
+        notes = tuple(
+            {k: v for k, v in kf.items() if k not in ("k", "bounds", "centre", "width")}
+            for kf in keyframes
+        )
+        return cls(tuple(tuple(float(b) for b in kf["bounds"]) for kf in keyframes), notes)
+
+
+def _square(centre: tuple[float, float], width: float) -> Bounds:
+    (cx, cy), half = centre, width / 2
+    return (cx - half, cx + half, cy - half, cy + half)
 
 
 def levels_for_depth(depth_decades: float) -> int:
@@ -71,8 +104,32 @@ def levels_for_depth(depth_decades: float) -> int:
 
 
 def fixed_path(target: tuple[float, float], outer_width: float, levels: int) -> ZoomPath:
-    """Concentric keyframes around ``target`` (log10 x, log10 y)."""
-    return ZoomPath(tuple((float(target[0]), float(target[1])) for _ in range(levels)), outer_width)
+    """Concentric keyframes around ``target`` (log10 x, log10 y), the outer one
+    ``outer_width`` decades wide."""
+    centre = (float(target[0]), float(target[1]))
+    return ZoomPath(tuple(_square(centre, outer_width / 2.0**k) for k in range(levels)))
+
+
+def panel_levels(panel: Bounds, min_outer_width: float) -> int:
+    """m such that 2^m × the panel's width is the first doubling ≥ ``min_outer_width``."""
+    x0, x1, y0, y1 = panel
+    width = min(x1 - x0, y1 - y0)
+    return max(0, math.ceil(math.log2(min_outer_width / width) - 1e-12))
+
+
+def concentric_path(panel: Bounds, min_outer_width: float = 6.0) -> ZoomPath:
+    """Keyframes 2^m, …, 2, 1 times the panel's size about its centre (module docstring): the
+    last is the panel itself, bit for bit; the first is ≥ ``min_outer_width`` decades wide."""
+    x0, x1, y0, y1 = (float(b) for b in panel)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    lo_x, hi_x, lo_y, hi_y = cx - x0, x1 - cx, cy - y0, y1 - cy  # exact (Sterbenz)
+    m = panel_levels(panel, min_outer_width)
+    return ZoomPath(
+        tuple(
+            (cx - lo_x * 2.0**j, cx + hi_x * 2.0**j, cy - lo_y * 2.0**j, cy + hi_y * 2.0**j)
+            for j in range(m, -1, -1)
+        )
+    )
 
 
 def check_precision(path_or_centre, outer_width: float, levels: int, resolution: int) -> None:
@@ -96,48 +153,78 @@ def auto_path(
     search_resolution: int = 32,
     engine: Engine | None = None,
 ) -> ZoomPath:
-    """Descend level by level from the square window (``centre``, ``width``), re-centring on the
-    boundary point of richest boundary density."""
-    centres = [tuple(float(c) for c in centre)]
-    for k in range(levels - 1):
-        path = ZoomPath(tuple(centres), width)
-        window = path.window(k, search_resolution)
-        grid = sweep(cond, window, engine or Engine())
-        centres.append(_richest_boundary_point(grid.values, window, k))
-    return ZoomPath(tuple(centres), width)
+    """Descend level by level from the square window (``centre``, ``width``), re-centring on
+    the boundary point of richest boundary density among clean windows."""
+    return _search(cond, ZoomPath((_square(centre, width),)), levels, search_resolution, engine,
+                   keep_centre=False)  # fmt: skip
 
 
-def _richest_boundary_point(values: np.ndarray, window: Window, level: int) -> tuple[float, float]:
-    """Centre of the next keyframe: an edge point in the central half of ``window`` (so the
-    half-width window around it fits inside), maximising the edge count within that window."""
+def descend(
+    cond: Condition,
+    path: ZoomPath,
+    levels: int,
+    search_resolution: int = 32,
+    engine: Engine | None = None,
+) -> ZoomPath:
+    """Extend ``path`` to ``levels`` keyframes below its last one, keeping the centre while the
+    next window holds a clean boundary, else moving to the nearest clean boundary point."""
+    return _search(cond, path, levels, search_resolution, engine, keep_centre=True)
+
+
+def _search(cond, path, levels, resolution, engine, *, keep_centre) -> ZoomPath:
+    bounds, notes = list(path.bounds), list(path.notes) + [{}] * (path.levels - len(path.notes))
+    while len(bounds) < levels:
+        k = len(bounds) - 1
+        window = Window.square(bounds[k], resolution)
+        values = sweep(cond, window, engine or Engine()).values
+        centre, note = _next_centre(values, window, k, keep_centre)
+        notes[k] = {**notes[k], **note}
+        bounds.append(_square(centre, (bounds[k][1] - bounds[k][0]) / 2))
+    return ZoomPath(tuple(bounds), tuple(notes))
+
+
+def _next_centre(values: np.ndarray, window: Window, level: int, keep_centre: bool):
+    """Centre of keyframe ``level`` + 1 inside ``window`` (swept as ``values``) and a note of
+    what the search measured. Positions are in grid-pixel units: an edge pixel (i, j) sits at
+    (i + ½, j + ½), and the half-width window about (ci, cj) spans ci ± (n − 1)/4."""
+    n = values.shape[0]
+    reach = (n - 1) / 4
+    mid = (n - 1) / 2
+
+    def part(ci: float, cj: float) -> np.ndarray:
+        rows = slice(math.ceil(ci - reach), math.floor(ci + reach) + 1)
+        cols = slice(math.ceil(cj - reach), math.floor(cj + reach) + 1)
+        return values[rows, cols]
+
+    note = {"texture": asdict(boundary_texture(values))}
+    if keep_centre and _clean_boundary(part(mid, mid)):
+        return window.centre(), {**note, "recentred": False}
     edge = edges(values)
-    n = edge.shape[0]  # edge pixel (i, j) sits between grid pixels i, i+1 and j, j+1
-    half = n // 4
-    csum = np.pad(edge, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
-    i0 = np.clip(np.arange(n) - half, 0, n)
-    i1 = np.clip(np.arange(n) + half + 1, 0, n)
-    density = (
-        csum[i1[:, None], i1[None, :]]
-        - csum[i0[:, None], i1[None, :]]
-        - csum[i1[:, None], i0[None, :]]
-        + csum[i0[:, None], i0[None, :]]
-    )
-    centre = (n - 1) / 2
-    allowed = np.zeros_like(edge)
-    lo, hi = math.ceil(centre - n / 4), math.floor(centre + n / 4)
-    allowed[lo : hi + 1, lo : hi + 1] = True
-    candidates = np.argwhere(edge & allowed)
-    if candidates.size == 0:
+    inside = np.argwhere(edge)
+    inside = inside[np.all(np.abs(inside + 0.5 - mid) <= reach, axis=1)]  # next window fits
+    best = None
+    for i, j in inside:
+        ci, cj = i + 0.5, j + 0.5
+        sub = part(ci, cj)
+        if not _clean_boundary(sub):
+            continue
+        distance = abs(ci - mid) + abs(cj - mid)
+        key = (distance, i, j) if keep_centre else (-int(edges(sub).sum()), distance, i, j)
+        best = min(best, (key, ci, cj)) if best else (key, ci, cj)
+    if best is None:
         raise ValueError(
-            f"automatic zoom lost the boundary at level {level} (window {window.bounds}); "
-            f"raise zoom.search_resolution or give zoom.target"
+            f"the zoom found no clean boundary at level {level} (window {window.bounds}): only "
+            f"speckle or a single phase; zoom less deep, train longer, or give zoom.target"
         )
-    score = density[candidates[:, 0], candidates[:, 1]]
-    distance = np.abs(candidates - centre).sum(axis=1)
-    best = candidates[np.lexsort((candidates[:, 1], candidates[:, 0], distance, -score))[0]]
+    _, ci, cj = best
     step_x = (window.x_max - window.x_min) / (window.nx - 1)
     step_y = (window.y_max - window.y_min) / (window.ny - 1)
-    return (window.x_min + (best[1] + 0.5) * step_x, window.y_min + (best[0] + 0.5) * step_y)
+    return (window.x_min + cj * step_x, window.y_min + ci * step_y), {**note, "recentred": True}
+
+
+def _clean_boundary(values: np.ndarray) -> bool:
+    """Both phases, and a boundary of large structures rather than speckle."""
+    return bool(edges(values).any() and boundary_texture(values).clean)
 
 
 def save_path(path_file, path: ZoomPath) -> None:

@@ -1,0 +1,19 @@
+"""Snakemake adapter of rule resolution_study: every panel's dimension at several resolutions,
+as a table and a figure of D against resolution with the paper's values."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+from trainability.io import load_grid  # noqa: E402
+from trainability.plots import save_resolution_figure  # noqa: E402
+from trainability.tables import dimension_row, write_csv  # noqa: E402
+
+sm = snakemake  # noqa: F821
+rows = []
+for name, title, paper in zip(sm.params.conditions, sm.params.titles, sm.params.paper, strict=True):
+    for resolution in sm.params.resolutions:
+        grid = load_grid(f"results/{name}/panel_{resolution}.npz")
+        rows.append({**dimension_row(name, [grid], paper), "title": title})
+write_csv(sm.output.csv, rows, columns=(*rows[0].keys(),))
+save_resolution_figure(sm.output.png, rows)
