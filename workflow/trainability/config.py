@@ -204,10 +204,10 @@ def _zoom_settings(entry: dict, window: Window, panel: Window | None) -> ZoomSet
         least = entry["outer_width"] or PAPER_OUTER_WIDTH
         above = panel_levels(panel.bounds, least)
         if levels < above + 1:
+            least_depth = math.floor(above * math.log10(2) * 1000) / 1000
             raise ValueError(
-                f"zoom.depth {entry['depth']} ends above the panel, which lies "
-                f"{above * math.log10(2):.4g} decades below the outer keyframe; raise zoom.depth "
-                f"to at least that"
+                f"zoom.depth {entry['depth']} ends above the panel, {above} doublings below the "
+                f"outer keyframe; raise zoom.depth to at least {least_depth}"
             )
         outer = (panel.x_max - panel.x_min) * 2.0**above
         bounds = np.abs(panel.bounds)

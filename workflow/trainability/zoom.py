@@ -10,9 +10,8 @@ Three ways to place them:
   paper's own tool builds its sequences: the user's deepest window (here: the condition's panel,
   the paper's published window) is one keyframe, and the keyframes above it are 2×, 4×, … as
   wide about the same centre, up to the first that is at least ``outer_width`` decades wide (the
-  paper stops at 6). Keyframe bounds are formed as c ± 2^j·(c − lo) with the half-widths
-  c − lo and hi − c computed once; both subtractions are exact (Sterbenz), so the panel's
-  keyframe reproduces the panel's bounds bit for bit.
+  paper stops at 6). The panel's keyframe is the panel's bounds bit for bit; the one 2^j times
+  as wide is c ± 2^j·h, with c the panel's centre and h its half-width.
 - **Around a given centre** (`fixed_path`, ``zoom.target: [log10 x, log10 y]``).
 - **Automatically** (`auto_path`, ``zoom.target: auto``), for conditions without a published
   window: each level is swept at low resolution and the next centre is a boundary point whose
@@ -122,14 +121,13 @@ def concentric_path(panel: Bounds, min_outer_width: float = 6.0) -> ZoomPath:
     last is the panel itself, bit for bit; the first is ≥ ``min_outer_width`` decades wide."""
     x0, x1, y0, y1 = (float(b) for b in panel)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    lo_x, hi_x, lo_y, hi_y = cx - x0, x1 - cx, cy - y0, y1 - cy  # exact (Sterbenz)
+    hx, hy = (x1 - x0) / 2, (y1 - y0) / 2
     m = panel_levels(panel, min_outer_width)
-    return ZoomPath(
-        tuple(
-            (cx - lo_x * 2.0**j, cx + hi_x * 2.0**j, cy - lo_y * 2.0**j, cy + hi_y * 2.0**j)
-            for j in range(m, -1, -1)
-        )
+    outer = tuple(
+        (cx - hx * 2.0**j, cx + hx * 2.0**j, cy - hy * 2.0**j, cy + hy * 2.0**j)
+        for j in range(m, 0, -1)
     )
+    return ZoomPath((*outer, (x0, x1, y0, y1)))
 
 
 def check_precision(path_or_centre, outer_width: float, levels: int, resolution: int) -> None:
