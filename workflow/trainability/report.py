@@ -468,12 +468,18 @@ def _condition_section(results: Path, name: str, title: str, *, webm: bool) -> s
         f"{title}: trainability over the hyperparameter window",
         "Overview: blue-green pixels converged, red-yellow diverged (rank colour stretch).",
     )
+    panel = figure(
+        base / "panel.png",
+        f"{title}: the paper's published window",
+        "Panel: the window the paper shows for this condition, at the same steps.",
+    )
     parts = [
         f'<section class="condition" id="condition-{esc(slug(name))}">',
         f"<h3>{esc(title)} <code>{esc(name)}</code></h3>",
         _settings_line(meta),
         '<div class="row">',
         overview or '<p class="missing">No overview heatmap.</p>',
+        panel,
         "<div><h4>Box-counting dimension</h4>",
         _dimension_html(base / "dimension.csv"),
         "</div></div>",
@@ -591,7 +597,7 @@ def _followup_section(results: Path, tables: list[str]) -> str:
             parts.append(
                 f'<p class="note">Table: <a href="#table-{esc(slug(name))}">{esc(name)}</a>.</p>'
             )
-    known = {"paper_conditions", *FOLLOWUP_FIGURES}
+    known = {"paper_conditions", "overviews", *FOLLOWUP_FIGURES}
     others = [p for p in sorted(figures_dir.glob("*.png")) if p.stem not in known]
     for path in others:
         parts.append(f"<h3>{esc(path.stem.replace('_', ' '))}</h3>")
@@ -701,7 +707,13 @@ def render_report(
     paper_fig = figure(
         results / "figures" / "paper_conditions.png",
         "the paper's conditions side by side",
-        "The paper's conditions (Fig. 1 layout), each titled with its boundary's dimension.",
+        "The paper's conditions at its published windows (its figure's layout), each titled with "
+        "our boundary dimension beside the paper's.",
+    )
+    overviews_fig = figure(
+        results / "figures" / "overviews.png",
+        "the paper's conditions over their whole windows",
+        "The same conditions over the whole 9-decade window: the fractal lies deep inside.",
     )
     n_zoom = sum((results / n / "zoom.mp4").is_file() for n in conditions)
     toc = [("methods", "Methods"), ("conditions", "The paper's conditions")]
@@ -741,6 +753,7 @@ def render_report(
         _methods(config, results, conditions),
         '<section id="conditions"><h2>The paper\'s conditions</h2>',
         paper_fig or '<p class="missing">The six-panel figure is missing.</p>',
+        overviews_fig,
         *[_condition_section(results, n, t, webm=webm) for n, t in conditions.items()],
         "</section>",
         followup_html,
