@@ -19,10 +19,12 @@ Three ways to place them:
   few large structures, not speckle (`trainability.dimension.boundary_texture`). Following raw
   edge density alone dives into the chaotic band where nearly every pixel flips.
 
-Keyframes below a panel or a given centre go on by `descend`: the centre is kept while the next,
-half-width window around it holds a clean boundary with both phases; where it does not, the next
-centre is the nearest point of clean boundary in the central half of the current keyframe. Every
-searched level's texture is recorded in the path file. The search is deterministic.
+Keyframes below a panel go on by `descend`: the centre is kept while the next, half-width window
+around it holds a clean boundary; where it does not, the next centre is the nearest boundary point
+of the central half of the current keyframe whose window is clean. Where no candidate window is
+clean (the boundary has turned to speckle at the search resolution), the search takes the best
+unclean one and says so: every searched level records its texture and ``next_clean`` in the path
+file. The search is deterministic: ties go to the nearest point, then the lowest pixel index.
 """
 
 from __future__ import annotations
@@ -178,6 +180,7 @@ def _search(cond, path, levels, resolution, engine, *, keep_centre) -> ZoomPath:
         centre, note = _next_centre(values, window, k, keep_centre)
         notes[k] = {**notes[k], **note}
         bounds.append(_square(centre, (bounds[k][1] - bounds[k][0]) / 2))
+        notes.append({})
     return ZoomPath(tuple(bounds), tuple(notes))
 
 
@@ -200,24 +203,24 @@ def _next_centre(values: np.ndarray, window: Window, level: int, keep_centre: bo
     edge = edges(values)
     inside = np.argwhere(edge)
     inside = inside[np.all(np.abs(inside + 0.5 - mid) <= reach, axis=1)]  # next window fits
+    if inside.size == 0:
+        raise ValueError(
+            f"the zoom lost the boundary at level {level} (window {window.bounds}): no boundary "
+            f"in its central half; zoom less deep, raise zoom.search_resolution or give zoom.target"
+        )
     best = None
     for i, j in inside:
         ci, cj = i + 0.5, j + 0.5
         sub = part(ci, cj)
-        if not _clean_boundary(sub):
-            continue
         distance = abs(ci - mid) + abs(cj - mid)
-        key = (distance, i, j) if keep_centre else (-int(edges(sub).sum()), distance, i, j)
+        richness = 0 if keep_centre else -int(edges(sub).sum())
+        key = (not _clean_boundary(sub), richness, distance, i, j)  # clean windows first
         best = min(best, (key, ci, cj)) if best else (key, ci, cj)
-    if best is None:
-        raise ValueError(
-            f"the zoom found no clean boundary at level {level} (window {window.bounds}): only "
-            f"speckle or a single phase; zoom less deep, train longer, or give zoom.target"
-        )
-    _, ci, cj = best
+    key, ci, cj = best
     step_x = (window.x_max - window.x_min) / (window.nx - 1)
     step_y = (window.y_max - window.y_min) / (window.ny - 1)
-    return (window.x_min + cj * step_x, window.y_min + ci * step_y), {**note, "recentred": True}
+    centre = (window.x_min + cj * step_x, window.y_min + ci * step_y)
+    return centre, {**note, "recentred": True, "next_clean": not key[0]}
 
 
 def _clean_boundary(values: np.ndarray) -> bool:
