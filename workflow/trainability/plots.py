@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -69,12 +70,11 @@ def save_zoom_dimension(path, fields, windows, title: str) -> None:
         ax.text(
             0.5,
             0.5,
-            "no keyframe measurable:\n" + refused[0].split(";", 1)[0],
+            "no keyframe measurable:\n" + textwrap.fill(refused[0].split(";", 1)[0], 60),
             transform=ax.transAxes,
             ha="center",
             va="center",
             fontsize=8,
-            wrap=True,
         )
     ax.legend(fontsize=7, loc="upper left")
     ax.set_xlabel("decades of zoom below the outer keyframe")
