@@ -510,6 +510,10 @@ def test_2d_bad_inputs():
         estimate_2d(np.ones((1, 50)))
     with pytest.raises(ValueError, match="box sizes"):
         estimate_2d(disc(), sizes=[10, 0])
+    with pytest.raises(ValueError, match="confidence"):
+        estimate_2d(disc_of(128), confidence=95)
+    with pytest.raises(ValueError, match="n_boot"):
+        estimate_2d(disc_of(128), n_boot=-1)
 
 
 # ----------------------------------------------------------------------------- texture

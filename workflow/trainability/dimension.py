@@ -440,8 +440,13 @@ def estimate_2d(
     and the choice of keyframes; the bias of a finite resolution is not in them.
     Deterministic for a given ``seed``; ``n_boot=0`` gives no intervals (None).
 
-    Raises ValueError for non-2-D, empty or mismatched fields and bad sizes.
+    Raises ValueError for non-2-D, empty or mismatched fields, bad sizes, a confidence outside
+    (0, 1) and a negative ``n_boot``.
     """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}.")
+    if n_boot < 0:
+        raise ValueError(f"n_boot must be >= 0, got {n_boot!r}.")
     items = _as_fields(fields)
     emaps = [edges(f) for f in items]
     shape = emaps[0].shape
@@ -463,15 +468,20 @@ def estimate_2d(
 
     rng = np.random.default_rng(seed)
     boot = np.full((n_boot, 2), np.nan)
+    memo: dict[tuple[int, int, tuple[int, int]], int] = {}  # offsets repeat: count each once
+
+    def count(i: int, s: int, u: float) -> int:
+        key = (i, s, _slack_offsets(shape, s, u))
+        if key not in memo:
+            memo[key] = _count(tables[i], s, key[2])
+        return memo[key]
+
     for b in range(n_boot):
         pick = rng.choice(used, size=len(used))
         u = rng.random((len(used), sz.size))
         c = np.array(
             [
-                [
-                    _count(tables[i], int(s), _slack_offsets(shape, int(s), x))
-                    for s, x in zip(sz, ui, strict=True)
-                ]
+                [count(int(i), int(s), x) for s, x in zip(sz, ui, strict=True)]
                 for i, ui in zip(pick, u, strict=True)
             ]
         )
