@@ -415,7 +415,7 @@ def _run_dimension(args) -> None:
 
     from trainability.dimension import alpha_1d, estimate_2d
     from trainability.io import load_grid
-    from trainability.tables import format_estimate
+    from trainability.tables import format_estimate, refusal_headline
 
     fields = []
     for path in args.files:
@@ -437,7 +437,9 @@ def _run_dimension(args) -> None:
         if estimate.refused:  # an estimator that cannot measure says so, and gives no number
             raise ValueError(f"cannot measure the dimension: {estimate.refused}")
         result = estimate.to_dict()
-        fit = estimate.fit_refused or format_estimate(estimate.fit_slope, estimate.fit_ci)
+        fit = refusal_headline(estimate.fit_refused) or format_estimate(
+            estimate.fit_slope, estimate.fit_ci
+        )
         text = (
             f"D = {format_estimate(estimate.median_local_slope, estimate.median_ci)} (median "
             f"local slope, the paper's estimator; 95% interval); fit: {fit}; "

@@ -93,7 +93,7 @@ def format_estimate(estimate, interval) -> str:
     return f"{estimate:.{d}f} [{low:.{d}f}, {high:.{d}f}]"
 
 
-def _short(reason: str | None) -> str:
+def refusal_headline(reason: str | None) -> str:
     """The refusal's headline ("not enough scales", "no boundary") without its explanation."""
     return "" if reason is None else reason.split(":", 1)[0]
 
@@ -114,9 +114,10 @@ def dimension_row(condition: str, grids, paper: float | None) -> dict:
     fit_ci = est.fit_ci or (None, None)
     return {
         "condition": condition,
-        "dimension": _short(est.refused) or format_estimate(est.median_local_slope, est.median_ci),
+        "dimension": refusal_headline(est.refused)
+        or format_estimate(est.median_local_slope, est.median_ci),
         "paper": paper,
-        "fit": _short(est.fit_refused) or format_estimate(est.fit_slope, est.fit_ci),
+        "fit": refusal_headline(est.fit_refused) or format_estimate(est.fit_slope, est.fit_ci),
         "median_local_slope": est.median_local_slope,
         "median_ci_low": median_ci[0],
         "median_ci_high": median_ci[1],
@@ -129,7 +130,7 @@ def dimension_row(condition: str, grids, paper: float | None) -> dict:
         "images_used": len(est.images_used),
         "resolution": "x".join(str(n) for n in grids[0].values.shape[::-1]),
         "steps": grids[0].meta["steps"],
-        "refused": _short(est.refused),
+        "refused": refusal_headline(est.refused),
         "note": "; ".join(n for n in notes if n),
     }
 
