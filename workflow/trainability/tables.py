@@ -59,8 +59,8 @@ def supported_decimals(estimate, low, high, max_decimals: int = MAX_DECIMALS) ->
     With ``h = max(estimate - low, high - estimate)`` the interval is (at most) ``2h`` wide.
     The last digit shown is the one in which that width counts between 1 and 10 units:
     ``d = ceil(-log10(2h))``, i.e. 2 decimals for ``0.01 <= 2h < 0.1`` (``h < 0.05``), 1 for
-    ``0.1 <= 2h < 1`` (``h < 0.5``); capped at ``max_decimals`` (also for ``h = 0``), and a
-    width within 1e-9 (relative, in log) of a power of ten counts as that power.  None when
+    ``0.1 <= 2h < 1`` (``h < 0.5``); capped at ``max_decimals`` (also for ``h = 0``).  A width
+    a rounding error below a power of ten (0.00999...) counts as that power.  None when
     ``2h >= 1`` (a dimension between 0 and 2 known to worse than +-0.5 has no digit to show)
     or when a value is missing or not finite.
     """
