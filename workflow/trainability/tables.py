@@ -76,7 +76,7 @@ def supported_decimals(estimate, low, high, max_decimals: int = MAX_DECIMALS) ->
 
 
 def format_estimate(estimate, interval) -> str:
-    """``"1.48 [1.42, 1.55]"``: estimate and interval to :func:`supported_decimals`.
+    """``"1.48 [1.44, 1.51]"``: estimate and interval to :func:`supported_decimals`.
 
     ``"undetermined [0.3, 2.1]"`` when the interval supports no digit; ``"1.48 (no
     interval)"`` without an interval; ``""`` without an estimate.  Rounding is monotone, so
