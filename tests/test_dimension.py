@@ -1,25 +1,44 @@
-"""Known-answer tests for trainability.dimension (box counting, SD §1.3; Liu §2.3)."""
+"""Known-answer tests for trainability.dimension: box counting (Sohl-Dickstein 2024) with its
+scaling-range rule and intervals, the tables' rounding, the boundary texture, Liu's 1-D counting."""
 
 from __future__ import annotations
 
 import json
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from trainability.dimension import (
+    MAX_SPECKLE,
+    NO_BOUNDARY,
+    NOT_ENOUGH_SCALES,
     Dimension1D,
     Dimension2D,
     alpha_1d,
     boundary_counts_1d,
+    boundary_texture,
     box_counts,
+    clusters,
     default_box_sizes,
     edges,
     estimate_2d,
     local_slopes,
+    scale_ratio,
+)
+from trainability.tables import (
+    DIMENSION_COLUMNS,
+    dimension_row,
+    format_estimate,
+    markdown,
+    read_csv,
+    supported_decimals,
+    write_csv,
 )
 
 N = 1024  # side of the synthetic 2-D fields
+KOCH = np.log(4) / np.log(3)  # the Koch curve's dimension
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -130,6 +149,12 @@ def disc() -> np.ndarray:
     return np.hypot(X - 0.5 * N - 0.17, Y - 0.5 * N + 0.31) - 0.4 * N
 
 
+def disc_of(n: int) -> np.ndarray:
+    """A disc of radius 0.3 n off the centre of an n x n image."""
+    y, x = np.mgrid[:n, :n] + 0.5
+    return np.hypot(x - 0.47 * n, y - 0.52 * n) - 0.3 * n
+
+
 # ----------------------------------------------------------------------------- edges
 
 
@@ -202,6 +227,95 @@ def test_local_slopes_zero_counts_are_nan():
     assert np.allclose(local_slopes([10, 20, 40], [400, 100, 25]), 2.0)
 
 
+# ------------------------------------------------------------------------- the paper's estimator
+
+
+def porespy_boxcount(edge: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """porespy.metrics.boxcount, written out as its loops: sizes, counts, slopes."""
+    sizes = np.unique(np.logspace(1, np.log10(min(edge.shape)), 10).astype(int))
+    counts = []
+    for d in sizes:
+        result = 0
+        for i in range(0, edge.shape[0], d):
+            for j in range(0, edge.shape[1], d):
+                tile = edge[i : i + d, j : j + d]
+                result += int(np.any(tile)) - int(np.all(tile))
+        counts.append(result)
+    return sizes, np.array(counts), -np.gradient(np.log(np.array(counts)), np.log(sizes))
+
+
+def blobs(n: int, seed: int, scale: float = 12.0) -> np.ndarray:
+    """A smooth random field (sum of random waves) whose sign has many curved islands."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[:n, :n] / scale
+    k = rng.normal(size=(12, 2))
+    phase = rng.uniform(0, 2 * np.pi, 12)
+    return np.sum(
+        np.cos(k[:, 0, None, None] * x + k[:, 1, None, None] * y + phase[:, None, None]), 0
+    )
+
+
+def test_paper_estimator_equals_the_notebook_computation():
+    # The notebook: edges per keyframe, porespy's boxcount, median of all slopes concatenated.
+    fields = [blobs(150, seed) for seed in (1, 2, 3)]
+    slopes = np.concatenate([porespy_boxcount(edges(f))[2] for f in fields])
+    r = estimate_2d(fields, n_boot=0)
+    assert r.median_local_slope == pytest.approx(np.median(slopes), abs=1e-12)
+    assert r.images_used == [0, 1, 2] and r.refused is None
+    sizes, counts, _ = porespy_boxcount(edges(fields[1]))
+    assert r.box_sizes == sizes.tolist() and r.counts[1] == counts.tolist()
+
+
+def test_refuses_a_24px_image():
+    # 24^2 -> 23^2 edge map -> box sizes 10..22: a third of a decade. The old estimator printed
+    # a median slope of ~1e-16 and a fit of 2.56 with an interval not containing it here.
+    field = np.random.default_rng(0).choice([-1.0, 1.0], size=(24, 24))
+    r = estimate_2d(field)
+    assert r.refused.startswith(NOT_ENOUGH_SCALES) and "0.34 decades" in r.refused
+    assert r.median_local_slope is r.median_ci is r.fit_slope is r.fit_ci is None
+    assert r.images_used == [] and r.fit_refused == r.refused
+    assert estimate_2d([field, -field]).refused == r.refused
+
+
+def test_scaling_range_rule_boundary():
+    # A 101 px image gives box sizes 10..100 (exactly a decade), a 100 px one 10..99.
+    assert estimate_2d(disc_of(101), n_boot=0).refused is None
+    assert estimate_2d(disc_of(100), n_boot=0).refused.startswith(NOT_ENOUGH_SCALES)
+    assert estimate_2d(disc_of(100), sizes=[2, 5, 10, 20], n_boot=0).refused is None
+    assert scale_ratio([10, 20, 40, 100], [9, 5, 3, 0]) == 2.0  # slopes need N > 0 both sides
+    assert estimate_2d(disc_of(8)).refused.startswith(NOT_ENOUGH_SCALES)  # below one box
+    checker = np.indices((128, 128)).sum(0) % 2 - 0.5  # every box entirely boundary: N = 0
+    assert estimate_2d(checker).refused.startswith(NOT_ENOUGH_SCALES)
+
+
+def test_no_boundary_and_unused_images():
+    r = estimate_2d([np.ones((128, 128)), -np.ones((128, 128))])
+    assert r.refused.startswith(NO_BOUNDARY) and r.median_local_slope is None
+    mixed = estimate_2d([np.ones((128, 128)), disc_of(128)], n_boot=10)
+    assert mixed.images_used == [1] and mixed.n_images == 2
+    assert mixed.median_local_slope == estimate_2d(disc_of(128), n_boot=0).median_local_slope
+
+
+def test_koch_snowflake_512():
+    # The paper's estimator at 512^2: over 12 random placements and rotations of the snowflake
+    # its error was at most 0.066 (docs/dimension.md), hence the tolerance 0.08.
+    n = 512
+    for shift in (0.0, 5.3):
+        r = estimate_2d(rasterise(koch_snowflake(7, n) + shift, n), n_boot=50)
+        assert r.refused is None and abs(r.median_local_slope - KOCH) < 0.08, r
+        lo, hi = r.median_ci
+        assert lo <= r.median_local_slope <= hi and hi - lo < 0.5
+
+
+def test_straight_line_512():
+    # Measured error over 12 placements at 512^2: at most 0.026 (docs/dimension.md).
+    y, x = np.mgrid[:512, :512] + 0.5
+    for angle in (0.0, 27.0, 63.0):
+        a = np.deg2rad(angle)
+        r = estimate_2d(np.cos(a) * (x - 201.3) + np.sin(a) * (y - 280.6), n_boot=20)
+        assert abs(r.median_local_slope - 1.0) < 0.05, (angle, r.median_local_slope)
+
+
 # ----------------------------------------------------------------------------- known answers
 
 
@@ -211,25 +325,30 @@ def test_smooth_boundaries_have_dimension_one(make):
     assert abs(r.fit_slope - 1.0) < 0.05, r
     assert abs(r.median_local_slope - 1.0) < 0.1, r
     lo, hi = r.fit_ci
-    assert lo <= hi and lo - 0.02 <= r.fit_slope <= hi + 0.02
+    assert lo <= r.fit_slope <= hi and hi - lo < 0.1
 
 
-def test_koch_snowflake():
-    # 2048 px: the usable range (10 px to a quarter of the snowflake) then spans
-    # ~1.3 decades; at 1024 px it is < 1 decade and the log-periodic wobble of the
-    # Koch count moves the fit by up to ~0.05 with the snowflake's placement.
+def test_koch_snowflake_fit_2048():
+    # 2048 px: the fit's range (10 px to a quarter of the snowflake) then spans ~1.3 decades;
+    # at 1024 px it is < 1 decade (refused) and the log-periodic wobble of the Koch count
+    # moves the fit by up to ~0.05 with the snowflake's placement.
     n = 2048
     for shift in (0.0, 5.3):
-        mask = rasterise(koch_snowflake(7, n) + shift, n)
-        r = estimate_2d(mask, n_boot=10)
-        assert abs(r.fit_slope - np.log(4) / np.log(3)) < 0.05, r
-        assert r.fit_range[0] == 10 and len(r.fit_range) >= 5
+        r = estimate_2d(rasterise(koch_snowflake(7, n) + shift, n), n_boot=10)
+        assert abs(r.fit_slope - KOCH) < 0.05, r
+        assert r.fit_range[0] == 10 and len(r.fit_range) >= 5 and r.fit_refused is None
+
+
+def test_fit_refused_below_a_decade_of_scaling_range():
+    r = estimate_2d(rasterise(koch_snowflake(7, 512), 512), n_boot=5)
+    assert r.median_local_slope is not None and r.fit_slope is None and r.fit_ci is None
+    assert r.fit_refused.startswith(NOT_ENOUGH_SCALES + " for the fit") and r.fit_range == []
 
 
 def test_random_sign_field_is_space_filling():
     rng = np.random.default_rng(0)
     r = estimate_2d(rng.choice([-1.0, 1.0], size=(N, N)), n_boot=5)
-    assert r.fit_slope >= 1.9, r
+    assert r.fit_slope >= 1.9 and abs(r.median_local_slope - 2.0) < 0.1, r
 
 
 def test_sign_flip_and_transpose_invariance():
@@ -246,30 +365,213 @@ def test_zoom_sequence_and_to_dict():
     assert isinstance(r, Dimension2D) and r.n_images == 3 and len(r.counts) == 3
     assert abs(r.fit_slope - 1.0) < 0.05
     lo, hi = r.fit_ci
-    assert lo <= hi and hi - lo < 0.2
+    assert lo <= r.fit_slope <= hi and hi - lo < 0.2
     assert estimate_2d(fields, n_boot=30, seed=2) == r  # deterministic
     d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
-    for key in ("median_local_slope", "fit_slope", "fit_ci", "box_sizes", "counts", "n_images"):
-        assert key in d
+    assert d["median_ci"] == list(r.median_ci) and d["refused"] is None
     assert d["box_sizes"] == default_box_sizes((N - 1, N - 1)).tolist()
+    assert d["images_used"] == [0, 1, 2] and d["confidence"] == 0.95
+    refused = json.loads(json.dumps(estimate_2d(np.ones((30, 30))).to_dict(), allow_nan=False))
+    assert refused["median_local_slope"] is None and refused["refused"].startswith(NO_BOUNDARY)
     with pytest.raises(AttributeError):
         r.fit_slope = 2.0  # frozen
+
+
+# ----------------------------------------------------------------------------- intervals
+
+
+def interval_cases():
+    """Random, synthetic and degenerate images (and zoom sets) the estimator accepts."""
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[:160, :160] + 0.5
+    yield "axis-aligned line", x - 80.0  # no grid placement moves anything: zero width
+    yield "single edge pixel", np.where((y > 100) & (x > 100) & (y < 102) & (x < 102), -1.0, 1.0)
+    yield "corner", np.where((x < 3) & (y < 3), -1.0, 1.0)
+    yield "random signs", rng.choice([-1.0, 1.0], size=(130, 170))
+    yield "sparse random", np.where(rng.random((160, 160)) < 0.02, -1.0, 1.0)
+    yield "koch 256", rasterise(koch_snowflake(6, 256) + 2.2, 256)
+    for seed in range(12):
+        n = int(rng.integers(101, 220))
+        yield f"blobs {seed}", blobs(n, seed, scale=float(rng.uniform(3, 30)))
+    yield "zoom set", [blobs(128, s, scale=6.0 + 4 * s) for s in range(4)]
+    yield "mixed zoom", [blobs(128, 1), np.ones((128, 128)), x[:128, :128] - 64.5]
+
+
+@pytest.mark.parametrize("case", list(interval_cases()), ids=lambda c: c[0])
+def test_every_interval_contains_its_estimate(case):
+    r = estimate_2d(case[1], n_boot=30, seed=3)
+    assert r.refused is None, r.refused
+    lo, hi = r.median_ci
+    assert lo <= r.median_local_slope <= hi
+    if r.fit_slope is not None:
+        lo, hi = r.fit_ci
+        assert lo <= r.fit_slope <= hi
+    else:
+        assert r.fit_ci is None and r.fit_refused.startswith(NOT_ENOUGH_SCALES)
+
+
+def test_no_bootstrap_no_interval():
+    r = estimate_2d(disc(), n_boot=0)
+    assert r.median_ci is None and r.fit_ci is None and r.fit_slope is not None
+
+
+# ----------------------------------------------------------------------------- rounding
+
+
+def test_supported_decimals():
+    assert supported_decimals(1.5, 1.48, 1.52) == 2  # width 0.04: 4 units of 0.01
+    assert supported_decimals(1.5, 1.495, 1.505) == 2  # width 0.01: 1 unit of 0.01
+    assert supported_decimals(1.5, 1.45, 1.55) == 1  # width 0.1: 1 unit of 0.1
+    assert supported_decimals(1.5, 1.1, 1.6) == 1  # the larger side counts: h = 0.4
+    assert supported_decimals(1.5, 1.0, 1.9) is None  # h = 0.5: not even the units digit
+    assert supported_decimals(1.5, 1.5, 1.5) == 3 == supported_decimals(1.5, 1.4999, 1.5001)
+    assert supported_decimals(None, 1.0, 2.0) is None
+    assert supported_decimals(1.5, float("nan"), 2.0) is None
+
+
+def test_format_estimate():
+    assert format_estimate(1.4776, (1.4431, 1.5121)) == "1.48 [1.44, 1.51]"
+    assert format_estimate(1.4776, (1.4231, 1.5321)) == "1.5 [1.4, 1.5]"  # h = 0.0545
+    assert format_estimate(1.4776, (1.3, 1.6)) == "1.5 [1.3, 1.6]"
+    assert format_estimate(1.4776, (0.61, 2.3)) == "undetermined [0.6, 2.3]"
+    assert format_estimate(1.4776, None) == "1.48 (no interval)"
+    assert format_estimate(None, None) == ""
+    rng = np.random.default_rng(0)
+    for _ in range(2000):  # the printed interval still contains the printed estimate
+        est = rng.uniform(0, 2)
+        lo, hi = est - rng.exponential(0.05), est + rng.exponential(0.05)
+        text = format_estimate(est, (lo, hi))
+        if not text.startswith("undetermined"):
+            e, a, b = (float(v) for v in re.fullmatch(r"(\S+) \[(\S+), (\S+)\]", text).groups())
+            assert a <= e <= b, text
+
+
+# ----------------------------------------------------------------------------- tables, CLI, plot
+
+
+def grid(values: np.ndarray, steps: int = 500) -> SimpleNamespace:
+    return SimpleNamespace(values=values, meta={"steps": steps})
+
+
+def test_table_says_not_enough_scales(tmp_path):
+    small = dimension_row("tiny", [grid(disc_of(24))], paper=1.66)
+    assert small["dimension"] == NOT_ENOUGH_SCALES == small["fit"] == small["refused"]
+    assert small["median_local_slope"] is None and small["paper"] == 1.66
+    large = dimension_row("koch", [grid(rasterise(koch_snowflake(7, 512), 512))], paper=None)
+    assert large["refused"] == "" and large["dimension"].startswith("1.")
+    write_csv(tmp_path / "t.csv", [small, large])
+    rows = read_csv(tmp_path / "t.csv")
+    assert list(rows[0]) == list(DIMENSION_COLUMNS)
+    assert rows[0]["median_local_slope"] == rows[0]["fit_ci_low"] == ""  # no number: blank
+    assert rows[0]["paper"] == "1.66" and rows[1]["paper"] == ""
+    assert float(rows[1]["median_local_slope"]) == large["median_local_slope"]  # full precision
+    md = markdown(rows)
+    assert f"| tiny | {NOT_ENOUGH_SCALES} | 1.66 | {NOT_ENOUGH_SCALES} |" in md
+    assert f"| koch | {large['dimension']} |  |" in md
+
+
+def test_cli_refuses_with_one_line(tmp_path, capsys):
+    from trainability.cli import main
+
+    np.save(tmp_path / "small.npy", disc_of(24))
+    assert main(["dimension", str(tmp_path / "small.npy")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and NOT_ENOUGH_SCALES in err
+    np.save(tmp_path / "disc.npy", disc_of(160))
+    assert main(["dimension", str(tmp_path / "disc.npy")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("D = ") and f"fit: {NOT_ENOUGH_SCALES} for the fit" in out
+
+
+def test_zoom_dimension_plot_leaves_gaps(tmp_path):
+    from trainability.plots import keyframe_dimensions, save_zoom_dimension
+
+    fields = [disc_of(24), disc_of(128)]  # the first is refused: not enough scales
+    dims = keyframe_dimensions(fields)
+    assert np.isnan(dims[0]) and abs(dims[1] - 1.0) < 0.3  # refused: NaN, never 0
+    windows = [(0.0, 1.0), (0.25, 0.75)]
+    save_zoom_dimension(tmp_path / "a.png", fields, windows, "mixed")
+    save_zoom_dimension(tmp_path / "b.png", [fields[0]] * 2, windows, "all refused")
+    for name in ("a.png", "b.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
 # ----------------------------------------------------------------------------- 2-D errors
 
 
 def test_2d_bad_inputs():
-    with pytest.raises(ValueError, match="single phase"):
-        estimate_2d(np.ones((64, 64)))
-    with pytest.raises(ValueError, match="too small"):
-        estimate_2d(np.sign(np.arange(15.0) - 7.2)[None, :] * np.ones((15, 1)))
     with pytest.raises(ValueError, match="2-D"):
         estimate_2d(np.zeros((4, 4, 4)))
     with pytest.raises(ValueError, match="shape"):
         estimate_2d([half_plane(), half_plane()[:, :-1]])
     with pytest.raises(ValueError, match="empty"):
         estimate_2d([])
+    with pytest.raises(ValueError, match="2x2"):
+        estimate_2d(np.ones((1, 50)))
+    with pytest.raises(ValueError, match="box sizes"):
+        estimate_2d(disc(), sizes=[10, 0])
+    with pytest.raises(ValueError, match="confidence"):
+        estimate_2d(disc_of(128), confidence=95)
+    with pytest.raises(ValueError, match="n_boot"):
+        estimate_2d(disc_of(128), n_boot=-1)
+
+
+# ----------------------------------------------------------------------------- texture
+
+
+def bfs_clusters(phase: np.ndarray) -> np.ndarray:
+    """Straightforward flood fill (the reference for `clusters`)."""
+    lab = -np.ones(phase.shape, int)
+    k = 0
+    for start in zip(*np.nonzero(lab < 0), strict=True):
+        if lab[start] >= 0:
+            continue
+        lab[start], stack = k, [start]
+        while stack:
+            i, j = stack.pop()
+            for a, b in ((i + 1, j), (i - 1, j), (i, j + 1), (i, j - 1)):
+                inside = 0 <= a < phase.shape[0] and 0 <= b < phase.shape[1]
+                if inside and lab[a, b] < 0 and phase[a, b] == phase[i, j]:
+                    lab[a, b] = k
+                    stack.append((a, b))
+        k += 1
+    return lab
+
+
+def test_clusters_match_flood_fill():
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        shape = tuple(int(v) for v in rng.integers(1, 30, size=2))
+        phase = rng.random(shape) < rng.uniform(0.2, 0.8)
+        assert np.array_equal(clusters(phase), bfs_clusters(phase))
+    snake = np.zeros((64, 64), bool)  # one serpentine cluster of 2x32 + 32 connectors
+    snake[:, ::2] = True
+    snake[0, 1::4] = snake[-1, 3::4] = True
+    assert np.unique(clusters(snake)[snake]).size == 1
+
+
+@pytest.mark.parametrize("n", [32, 64, 128, 256])
+def test_texture_rejects_random_signs(n):
+    for seed in range(3):
+        field = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, n))
+        t = boundary_texture(field)
+        assert not t.clean and t.speckle > 2 * MAX_SPECKLE, (seed, t)
+
+
+@pytest.mark.parametrize("n", [256, 512])
+def test_texture_accepts_koch_curve(n):
+    t = boundary_texture(rasterise(koch_snowflake(7, n) + 0.37, n))
+    assert t.clean and t.speckle < 0.01 and t.largest > 0.5, t
+
+
+def test_texture_accepts_line_and_circle():
+    y, x = np.mgrid[:200, :200] + 0.5
+    for field in (np.cos(0.4) * (x - 90) + np.sin(0.4) * (y - 120), np.hypot(x - 97, y - 101) - 60):
+        t = boundary_texture(field)
+        assert t.clean and t.speckle == 0 and t.clusters == 2, t
+    assert boundary_texture(np.ones((40, 40))).clusters == 1
+    with pytest.raises(ValueError, match="2-D"):
+        boundary_texture(np.ones(5))
 
 
 # ----------------------------------------------------------------------------- 1-D

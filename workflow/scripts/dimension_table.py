@@ -5,7 +5,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 from trainability.io import atomic_path  # noqa: E402
-from trainability.tables import DIMENSION_COLUMNS, markdown, read_csv, write_csv  # noqa: E402
+from trainability.tables import markdown, read_csv, write_csv  # noqa: E402
 
 sm = snakemake  # noqa: F821
 rows = [row for path in sm.input for row in read_csv(path)]
@@ -13,6 +13,12 @@ write_csv(sm.output.csv, rows)
 with atomic_path(sm.output.md) as tmp:
     tmp.write_text(
         "# Fractal dimensions of the trainability boundaries\n\n"
-        "Box counting as in Sohl-Dickstein (2024): median local slope (the paper's number) and a "
-        "least-squares fit with a 95 % bootstrap interval.\n\n" + markdown(rows, DIMENSION_COLUMNS)
+        "D is the paper's estimator (Sohl-Dickstein 2024): the median of the local box-counting "
+        "slopes pooled over a condition's images; the fit is a least-squares slope over a "
+        "scaling range. Each is shown to the digits its 95 % interval supports (centred on the "
+        "estimate: the spread over random box-grid placements and resampled images), or says "
+        "why it was refused: *not enough scales* when the images' box sizes span less than a "
+        "decade (images under 101 px per side), *no boundary* when no image changes phase. "
+        "Full-precision numbers are in the CSV; the method is in docs/dimension.md.\n\n"
+        + markdown(rows)
     )

@@ -415,6 +415,7 @@ def _run_dimension(args) -> None:
 
     from trainability.dimension import alpha_1d, estimate_2d
     from trainability.io import load_grid
+    from trainability.tables import format_estimate, refusal_headline
 
     fields = []
     for path in args.files:
@@ -432,12 +433,17 @@ def _run_dimension(args) -> None:
         result = alpha_1d(fields[0]).to_dict()
         text = f"alpha = {result['alpha']:.4f} +- {result['alpha_stderr']:.4f}"
     elif dims == {2}:
-        result = estimate_2d(fields).to_dict()
-        low, high = result["fit_ci"]
+        estimate = estimate_2d(fields)
+        if estimate.refused:  # an estimator that cannot measure says so, and gives no number
+            raise ValueError(f"cannot measure the dimension: {estimate.refused}")
+        result = estimate.to_dict()
+        fit = refusal_headline(estimate.fit_refused) or format_estimate(
+            estimate.fit_slope, estimate.fit_ci
+        )
         text = (
-            f"median local slope = {result['median_local_slope']:.4f}; fit slope = "
-            f"{result['fit_slope']:.4f} (95% interval {low:.4f} to {high:.4f}); "
-            f"{result['n_images']} image(s)"
+            f"D = {format_estimate(estimate.median_local_slope, estimate.median_ci)} (median "
+            f"local slope, the paper's estimator; 95% interval); fit: {fit}; "
+            f"{len(estimate.images_used)} of {estimate.n_images} image(s) measured"
         )
     else:
         raise ValueError("give 2-D fields (one or more) or a single 1-D label array")

@@ -1,28 +1,42 @@
-"""Fractal dimension of trainability boundaries (pure numpy).
+"""Fractal dimension of trainability boundaries, and the texture test of a boundary (pure numpy).
 
-Two estimators, one per paper (sections refer to ``papers.md``):
+**2-D box counting, Sohl-Dickstein (2024).** A field of signed values (negative = converged) is
+turned into an ``(ny-1) x (nx-1)`` edge map: pixel ``(i, j)`` is an edge iff its 2x2 block holds a
+value > 0 and a value < 0 (:func:`edges`).  The edge map is tiled by non-overlapping ``s x s``
+boxes anchored at ``(0, 0)`` (partial border boxes count) and ``N(s)`` is the number of boxes that
+hold an edge pixel but are not entirely edge (porespy's ``boxcount`` rule, :func:`box_counts`).
+With the default 10 sizes ``s = unique(int(logspace(1, log10(min(shape)), 10)))`` the local
+slopes are ``-d log N / d log s`` (``np.gradient``, :func:`local_slopes`) and the paper's
+dimension is the median of all local slopes pooled over the images of a zoom sequence.
 
-**2-D box counting, Sohl-Dickstein 2024 (§1.3).** A field of signed values
-(negative = converged) is turned into an ``(ny-1) x (nx-1)`` edge map: pixel
-``(i, j)`` is an edge iff ``max * min < 0`` over its 2x2 block.  The edge map is
-tiled by non-overlapping ``s x s`` boxes anchored at ``(0, 0)`` (partial border
-boxes count) and ``N(s)`` is the number of boxes that hold an edge pixel but are
-not entirely edge (porespy's ``boxcount`` rule).  With the default 10 sizes
-``s = unique(int(logspace(1, log10(min(shape)), 10)))`` the local slopes are
-``-d log N / d log s`` (``np.gradient``) and the paper's number is the median of
-all local slopes pooled over the images of a zoom sequence.  :func:`estimate_2d`
-also reports a least-squares slope over an automatically chosen scaling range,
-with a bootstrap 95 % interval.
+:func:`estimate_2d` computes that number exactly as the paper did, with three additions that let
+it refuse instead of printing noise and that make its uncertainty explicit (``docs/dimension.md``
+gives the reasoning and the measurements behind every threshold):
 
-**1-D boundary counting, Liu 2024 (§2.3).** Labels on a uniform grid of
-``2**n + 1`` points are subsampled to ``2**k + 1`` points (``k = 0..n``);
-``#B_k`` is the number of adjacent pairs with different labels and
-``alpha`` is the least-squares slope of ``log2 #B_k`` against ``k`` over the
-levels with ``#B_k > 1``.
+* a **scaling-range rule**: an image whose usable box sizes span less than one decade
+  (largest / smallest < :data:`MIN_SCALE_RATIO`) contributes nothing; when no image of a set
+  qualifies the result is *refused* (``refused`` says "not enough scales" and why);
+* a least-squares **fit** over an automatically chosen scaling range, refused on its own when
+  that range spans less than a decade;
+* an **interval** for each, centred on its estimate: the bootstrap spread of the estimate over
+  random placements of the box grid and resampled keyframes.  Both contain their point estimate
+  by construction.
+
+**Boundary texture.** :func:`boundary_texture` measures how much of a field is *speckle*: pixels
+in 4-connected same-phase clusters smaller than :data:`SPECKLE_CLUSTER_PX` pixels.  A boundary
+between a few large connected structures (a fractal boundary resolved by the grid) has little
+speckle; a chaotic region where neighbouring pixels flip at random (an i.i.d. random sign field)
+has a lot.  ``clean`` is ``speckle <= MAX_SPECKLE``.
+
+**1-D boundary counting, Liu (2024).** Labels on a uniform grid of ``2**n + 1`` points are
+subsampled to ``2**k + 1`` points (``k = 0..n``); ``#B_k`` is the number of adjacent pairs with
+different labels and ``alpha`` is the least-squares slope of ``log2 #B_k`` against ``k`` over
+the levels with ``#B_k > 1``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,29 +44,40 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CONFIDENCE",
+    "MAX_SPECKLE",
+    "MIN_SCALE_RATIO",
+    "NOT_ENOUGH_SCALES",
+    "NO_BOUNDARY",
+    "SPECKLE_CLUSTER_PX",
+    "BoundaryTexture",
     "Dimension1D",
     "Dimension2D",
     "alpha_1d",
-    "box_counts",
     "boundary_counts_1d",
+    "boundary_texture",
+    "box_counts",
+    "clusters",
     "default_box_sizes",
     "edges",
     "estimate_2d",
     "local_slopes",
+    "scale_ratio",
 ]
 
-MIN_IMAGE_SIZE = 20  # smallest field side accepted by estimate_2d (edge map >= 19 px)
-
-
-def _nan_to_none(x: float) -> float | None:
-    return None if not np.isfinite(x) else float(x)
+MIN_SCALE_RATIO = 10.0  # an image's usable box sizes must span a decade (largest / smallest)
+CONFIDENCE = 0.95  # of every interval
+NOT_ENOUGH_SCALES = "not enough scales"  # how a refusal for too small images begins
+NO_BOUNDARY = "no boundary"  # how a refusal for single-phase images begins
+SPECKLE_CLUSTER_PX = 16  # same-phase clusters smaller than a 4x4 block are speckle
+MAX_SPECKLE = 0.10  # a picture with more of its pixels in speckle is noise, not a boundary
 
 
 # --------------------------------------------------------------------------- 2-D
 
 
 def edges(field: np.ndarray) -> np.ndarray:
-    """Edge map of a 2-D phase field (SD §1.3).
+    """Edge map of a 2-D phase field.
 
     ``field`` holds signed values (negative = converged) or is a boolean phase
     mask (True -> +1, False -> -1).  Returns a bool array of shape
@@ -61,7 +86,7 @@ def edges(field: np.ndarray) -> np.ndarray:
     strictly positive and a strictly negative value.  Exactly the paper's rule:
     a zero counts as neither sign, so a block holding only 0 and negative values
     is *not* an edge (the paper's colouring calls 0 "non-negative").  NaN counts
-    as neither sign (SD's fields are finite: non-finite losses become 1e6).
+    as neither sign (the paper's fields are finite: non-finite losses become 1e6).
     Evaluated as "block holds a value > 0 and a value < 0" with boolean 2x2
     ORs: the same test, free of the product's overflow and underflow.
     """
@@ -121,7 +146,7 @@ def _count(table: np.ndarray, s: int, offset: tuple[int, int]) -> int:
 def box_counts(
     edge: np.ndarray, sizes: Sequence[int] | None = None, offset: tuple[int, int] = (0, 0)
 ) -> np.ndarray:
-    """Box counts ``N(s)`` of an edge map (porespy rule, SD §1.3).
+    """Box counts ``N(s)`` of an edge map (porespy rule).
 
     For each size ``s`` the image is tiled with non-overlapping ``s x s`` boxes
     anchored at ``(0, 0)``; partial boxes at the bottom/right border count.  A
@@ -173,87 +198,26 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return slope, float(np.sqrt(np.dot(resid, resid) / (m - 2) / sxx))
 
 
-@dataclass(frozen=True)
-class Dimension2D:
-    """Result of :func:`estimate_2d`.
+def scale_ratio(sizes: Sequence[int], counts: Sequence[int]) -> float:
+    """Largest over smallest *usable* box size of one image: 0 if none, 1 if one.
 
-    ``median_local_slope`` is the paper's D (median of all finite local slopes
-    pooled over images); ``fit_slope`` the pooled least-squares slope over
-    ``fit_range`` with bootstrap 95 % interval ``fit_ci``; ``counts[i][j]`` is
-    ``N(box_sizes[j])`` for image ``i``.
+    A size is usable when its local slope (:func:`local_slopes`) is finite, i.e. the image has
+    boxes to count there and at its neighbouring sizes.  The scaling-range rule of
+    :func:`estimate_2d` asks for at least :data:`MIN_SCALE_RATIO` (one decade).
     """
-
-    median_local_slope: float
-    fit_slope: float
-    fit_ci: tuple[float, float]
-    fit_range: list[int]
-    box_sizes: list[int]
-    counts: list[list[int]]
-    n_images: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-python, JSON-serialisable dict (NaN -> None)."""
-        return {
-            "median_local_slope": _nan_to_none(self.median_local_slope),
-            "fit_slope": _nan_to_none(self.fit_slope),
-            "fit_ci": [_nan_to_none(v) for v in self.fit_ci],
-            "fit_range": [int(s) for s in self.fit_range],
-            "box_sizes": [int(s) for s in self.box_sizes],
-            "counts": [[int(c) for c in row] for row in self.counts],
-            "n_images": int(self.n_images),
-        }
+    s = np.asarray(sizes, dtype=float)[np.isfinite(local_slopes(sizes, counts))]
+    return float(s.max() / s.min()) if s.size else 0.0
 
 
-def _as_fields(fields: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
-    if isinstance(fields, np.ndarray) and fields.ndim == 2:
-        items = [fields]
-    elif isinstance(fields, np.ndarray):
-        raise ValueError(f"fields must be a 2-D array or a list of them, got shape {fields.shape}.")
-    else:
-        items = [np.asarray(f) for f in fields]
-    if not items:
-        raise ValueError("fields is empty: give at least one 2-D array.")
-    for i, f in enumerate(items):
-        if f.ndim != 2:
-            raise ValueError(f"field {i} must be 2-D, got shape {f.shape}.")
-        if f.shape != items[0].shape:
-            raise ValueError(f"field {i} has shape {f.shape}, but field 0 has {items[0].shape}.")
-    if min(items[0].shape) < MIN_IMAGE_SIZE:
-        raise ValueError(
-            f"field shape {items[0].shape} is too small: box counting needs at least "
-            f"{MIN_IMAGE_SIZE} px per side (smallest box is 10 px)."
-        )
-    return items
-
-
-def _extent(edge: np.ndarray) -> int:
-    """Larger side of the bounding box of the edge pixels."""
-    rows, cols = np.flatnonzero(edge.any(axis=1)), np.flatnonzero(edge.any(axis=0))
-    return int(max(rows[-1] - rows[0], cols[-1] - cols[0])) + 1
-
-
-def _fit_range(
-    sizes: np.ndarray,
-    counts: np.ndarray,
-    boxes: np.ndarray,
-    extent: int,
-    min_size: int,
-    max_fill: float,
-    max_frac: float,
-) -> np.ndarray:
-    """Boolean mask over sizes used by the least-squares fit (rule in estimate_2d)."""
-    valid = (sizes >= min_size) & np.all(counts > 0, axis=0)
-    fill = counts.sum(axis=0) / (boxes * counts.shape[0])
-    use = valid & (fill < max_fill) & (sizes <= max_frac * extent)
-    if use.sum() < 3:
-        use = np.zeros_like(valid)
-        use[np.flatnonzero(valid)[:3]] = True
-    if use.sum() < 2:
-        raise ValueError(
-            "fewer than 2 box sizes have a non-zero count in every image: "
-            "the boundary cannot be box-counted at these sizes."
-        )
-    return use
+def _symmetric_interval(
+    estimate: float, replicates: np.ndarray, confidence: float
+) -> tuple[float, float] | None:
+    """``estimate -+ h``, ``h`` the ``confidence`` quantile of ``|replicate - estimate|``."""
+    dev = np.abs(replicates[np.isfinite(replicates)] - estimate)
+    if dev.size == 0:
+        return None
+    h = float(np.quantile(dev, confidence))
+    return (estimate - h, estimate + h)
 
 
 def _pooled_slope(sizes: np.ndarray, counts: np.ndarray) -> float:
@@ -277,6 +241,155 @@ def _slack_offsets(shape: tuple[int, int], s: int, u: float) -> tuple[int, int]:
     return oy, ox
 
 
+def _extent(edge: np.ndarray) -> int:
+    """Larger side of the bounding box of the edge pixels."""
+    rows, cols = np.flatnonzero(edge.any(axis=1)), np.flatnonzero(edge.any(axis=0))
+    return int(max(rows[-1] - rows[0], cols[-1] - cols[0])) + 1
+
+
+@dataclass(frozen=True)
+class Dimension2D:
+    """Result of :func:`estimate_2d` (None where an estimate is refused).
+
+    ``median_local_slope`` is the paper's D: the median of the finite local slopes pooled over
+    the images listed in ``images_used`` (those that pass the scaling-range rule).
+    ``fit_slope`` is the pooled least-squares slope over the box sizes ``fit_range``.
+    ``median_ci`` and ``fit_ci`` are their intervals at ``confidence``, each centred on its
+    estimate.  ``counts[i][j]`` is ``N(box_sizes[j])`` for image ``i`` (every image, used or
+    not).  ``refused`` says why there is no estimate at all (it begins with
+    :data:`NOT_ENOUGH_SCALES` or :data:`NO_BOUNDARY`); ``fit_refused`` why there is no fit.
+    """
+
+    median_local_slope: float | None
+    median_ci: tuple[float, float] | None
+    fit_slope: float | None
+    fit_ci: tuple[float, float] | None
+    confidence: float
+    fit_range: list[int]
+    box_sizes: list[int]
+    counts: list[list[int]]
+    n_images: int
+    images_used: list[int]
+    refused: str | None = None
+    fit_refused: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-python, JSON-serialisable dict (refused estimates are None)."""
+        return {
+            "median_local_slope": self.median_local_slope,
+            "median_ci": None if self.median_ci is None else list(self.median_ci),
+            "fit_slope": self.fit_slope,
+            "fit_ci": None if self.fit_ci is None else list(self.fit_ci),
+            "confidence": self.confidence,
+            "fit_range": [int(s) for s in self.fit_range],
+            "box_sizes": [int(s) for s in self.box_sizes],
+            "counts": [[int(c) for c in row] for row in self.counts],
+            "n_images": int(self.n_images),
+            "images_used": [int(i) for i in self.images_used],
+            "refused": self.refused,
+            "fit_refused": self.fit_refused,
+        }
+
+
+def _as_fields(fields: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    if isinstance(fields, np.ndarray) and fields.ndim == 2:
+        items = [fields]
+    elif isinstance(fields, np.ndarray):
+        raise ValueError(f"fields must be a 2-D array or a list of them, got shape {fields.shape}.")
+    else:
+        items = [np.asarray(f) for f in fields]
+    if not items:
+        raise ValueError("fields is empty: give at least one 2-D array.")
+    for i, f in enumerate(items):
+        if f.ndim != 2:
+            raise ValueError(f"field {i} must be 2-D, got shape {f.shape}.")
+        if min(f.shape) < 2:
+            raise ValueError(f"field {i} has shape {f.shape}: a 2x2 block needs 2 px per side.")
+        if f.shape != items[0].shape:
+            raise ValueError(f"field {i} has shape {f.shape}, but field 0 has {items[0].shape}.")
+    return items
+
+
+def _box_sizes(shape: tuple[int, int], sizes: Sequence[int] | None) -> np.ndarray:
+    if sizes is None:
+        return default_box_sizes(shape) if min(shape) >= 10 else np.zeros(0, dtype=int)
+    sz = np.asarray(sizes)
+    if sz.ndim != 1 or sz.size == 0 or np.any(sz < 1) or np.any(sz != np.round(sz)):
+        raise ValueError("box sizes must be a non-empty 1-D sequence of positive integers.")
+    return np.unique(sz.astype(int))
+
+
+def _refusal(emaps, sizes: np.ndarray, counts: np.ndarray, confidence: float) -> Dimension2D:
+    """The result when no image passes the scaling-range rule, with the reason."""
+    shape = emaps[0].shape
+    best = max((scale_ratio(sizes, c) for c in counts), default=0.0)
+    if not any(e.any() for e in emaps):
+        reason = f"{NO_BOUNDARY}: every image has a single phase (no sign change)."
+    elif sizes.size == 0:
+        reason = (
+            f"{NOT_ENOUGH_SCALES}: the {shape[0]}x{shape[1]} px edge map is smaller than the "
+            "smallest box (10 px); box counting needs images of at least 101 px per side."
+        )
+    elif best == 0:
+        reason = (
+            f"{NOT_ENOUGH_SCALES}: at no box size from {sizes[0]} to {sizes[-1]} px does the "
+            "image have a local slope (its boxes are empty or entirely boundary)."
+        )
+    else:
+        reason = (
+            f"{NOT_ENOUGH_SCALES}: the usable box sizes ({sizes[0]}-{sizes[-1]} px) span at most "
+            f"{math.log10(best):.2f} decades, less than one (largest / smallest box < "
+            f"{MIN_SCALE_RATIO:g}); with the default box sizes that takes images of at least "
+            "101 px per side."
+        )
+    return Dimension2D(
+        median_local_slope=None,
+        median_ci=None,
+        fit_slope=None,
+        fit_ci=None,
+        confidence=confidence,
+        fit_range=[],
+        box_sizes=[int(s) for s in sizes],
+        counts=[[int(v) for v in row] for row in counts],
+        n_images=len(emaps),
+        images_used=[],
+        refused=reason,
+        fit_refused=reason,
+    )
+
+
+def _median_slope(sizes: np.ndarray, counts: np.ndarray) -> float:
+    """Median of the finite local slopes of every row (image) of counts: the paper's D."""
+    slopes = np.concatenate([local_slopes(sizes, c) for c in counts])
+    finite = slopes[np.isfinite(slopes)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def _fit_sizes(sz, counts, emaps, min_size, max_fill, max_frac) -> tuple[np.ndarray, str | None]:
+    """Mask of the fit's scaling range over ``sz`` and, if it is too short, why (rules 1-3)."""
+    shape = emaps[0].shape
+    boxes = np.array([-(-shape[0] // s) * -(-shape[1] // s) for s in sz])
+    extent = min(_extent(e) for e in emaps)
+    resolved = (sz >= min_size) & np.all(counts > 0, axis=0) & (sz <= max_frac * extent)
+    fill = counts.sum(axis=0) / (boxes * counts.shape[0])
+    use = resolved & (fill < max_fill)
+    if not use.any():
+        use = resolved  # saturated at every resolved size: the boundary fills the plane
+    fsz = sz[use]
+    if fsz.size >= 3 and fsz[-1] >= MIN_SCALE_RATIO * fsz[0]:
+        return use, None
+    span = (
+        f"{fsz[0]}-{fsz[-1]} px, {math.log10(fsz[-1] / fsz[0]):.2f} decades"
+        if fsz.size
+        else "empty"
+    )
+    return use, (
+        f"{NOT_ENOUGH_SCALES} for the fit: its scaling range (box sizes >= {min_size} px and "
+        f"<= {max_frac:g} of the boundary's extent, fewer than {max_fill:g} of the boxes filled) "
+        f"is {span}; a fit needs 3 sizes spanning a decade."
+    )
+
+
 def estimate_2d(
     fields: np.ndarray | Sequence[np.ndarray],
     sizes: Sequence[int] | None = None,
@@ -285,102 +398,203 @@ def estimate_2d(
     min_size: int = 10,
     max_fill: float = 0.5,
     max_frac: float = 0.25,
+    confidence: float = CONFIDENCE,
 ) -> Dimension2D:
-    """Box-counting dimension of the sign boundary of one field or a zoom sequence.
+    """Box-counting dimension of the sign boundary of one field or of a zoom sequence.
 
-    ``counts``: ``N_i(s)`` of :func:`box_counts` on each image's :func:`edges`,
-    grid anchored at (0, 0); ``sizes`` defaults to :func:`default_box_sizes`.
+    ``counts``: ``N_i(s)`` of :func:`box_counts` on each image's :func:`edges`, grid anchored at
+    (0, 0); ``sizes`` defaults to :func:`default_box_sizes` of the edge map.
 
-    ``median_local_slope``: median of all finite :func:`local_slopes` over all
-    sizes and images (SD §1.3, the paper's number; no range selection).
+    **Scaling-range rule.**  Image ``i`` is used iff :func:`scale_ratio` of its counts is at
+    least :data:`MIN_SCALE_RATIO` (one decade; with the default sizes: images of at least 101 px
+    per side that hold a boundary).  If no image is used the result is refused: ``refused``
+    reads "no boundary: ..." when no image changes sign, else "not enough scales: ...".
 
-    ``fit_slope``: least-squares slope of ``-log N`` on ``log s`` pooled over
-    images and the sizes ``s`` (the scaling range ``fit_range``) that satisfy
+    **The paper's D.**  ``median_local_slope``: median of all finite :func:`local_slopes` of the
+    used images, over all their box sizes (no range selection, as the paper did).
 
-    1. ``s >= min_size`` (10 px, the smallest default box) and ``N_i(s) > 0``
-       for every image;
-    2. ``s <= max_frac * L`` (1/4), ``L`` the smallest over images of the larger
-       side of the edge pixels' bounding box: >= 4 boxes across the set;
-    3. fill ``F(s) = sum_i N_i(s) / (n_images * G(s)) < max_fill`` (1/2), with
-       ``G(s) = ceil(ny/s) * ceil(nx/s)`` boxes in the grid.
+    **The fit.**  ``fit_slope``: least-squares slope of ``-log N`` on ``log s`` pooled over the
+    used images and the sizes ``s`` (``fit_range``) that satisfy
 
-    Rules 2-3 drop the saturated large sizes, where nearly every box near the set
-    counts, so ``N`` measures the set's area (slope -> 2) and partial border boxes
-    (``ceil`` steps) dominate; on synthetic sets the fit then returns 1.00 for
-    lines and circles and log 4/log 3 for a Koch snowflake.  If fewer than 3
-    sizes pass, the 3 smallest sizes passing rule 1 are used: a space-filling
-    boundary (random signs) saturates at every size, and at the finest sizes
-    ``N ~ (n/s)^2`` with the least partial-box error (slope ~2).  Fewer than 2
-    sizes passing rule 1 raise ValueError.
+    1. ``s >= min_size`` (10 px) and ``N_i(s) > 0`` for every used image;
+    2. ``s <= max_frac * L`` (1/4), ``L`` the smallest over used images of the larger side of the
+       edge pixels' bounding box: >= 4 boxes across the set;
+    3. fill ``F(s) = sum_i N_i(s) / (n_used * G(s)) < max_fill`` (1/2), ``G(s) = ceil(ny/s) *
+       ceil(nx/s)`` boxes in the grid: where nearly every box near the set counts, ``N``
+       measures the set's area (slope -> 2), not its boundary.  If *no* size passing 1-2 passes
+       3, the boundary fills the plane at every resolved size and rule 3 is dropped.
 
-    ``fit_ci``: 95 % percentile bootstrap interval of the fit slope over the same
-    ``fit_range``.  Each of ``n_boot`` replicates resamples the images with
-    replacement and, per image and size, shifts the box grid by a random offset
-    (see :func:`box_counts`) drawn uniformly within the slack
-    ``ceil(n/s) * s - n`` of each axis, from one uniform draw for both axes (so
-    transposition leaves the result unchanged).  Offsets within the slack keep
-    the number of grid boxes fixed; offsets anywhere in ``[0, s)`` would add a
-    partial row and column of boxes on average and bias every replicate's
-    slope low against the anchored estimate.  Deterministic for a given
-    ``seed``; ``n_boot=0`` gives ``(nan, nan)``.
+    The fit alone is refused (``fit_refused``; the median stands) when fewer than 3 sizes pass
+    or they span less than :data:`MIN_SCALE_RATIO`.
 
-    Raises ValueError for non-2-D, empty or mismatched fields, fields smaller
-    than 20 px, and fields with a single phase (no sign change, no boundary).
+    **Intervals.**  ``n_boot`` bootstrap replicates each resample the used images with
+    replacement and, per image and box size, shift the box grid by a random offset (see
+    :func:`box_counts`) drawn uniformly within the slack ``ceil(n/s) * s - n`` of each axis,
+    from one uniform draw for both axes (so transposition leaves the result unchanged; offsets
+    within the slack keep the number of grid boxes ``G(s)`` fixed).  Each replicate gives a
+    median ``m_b`` and a fit ``f_b``; ``median_ci = median -+ h`` with ``h`` the ``confidence``
+    quantile of ``|m_b - median|``, and likewise ``fit_ci``.  Measuring the spread around the
+    estimate itself, rather than taking the replicates' own percentiles, makes each interval
+    contain its estimate by construction, and widens it when the anchored grid is atypical.
+    The intervals say how far the number moves with the arbitrary placement of the box grid
+    and the choice of keyframes; the bias of a finite resolution is not in them.
+    Deterministic for a given ``seed``; ``n_boot=0`` gives no intervals (None).
+
+    Raises ValueError for non-2-D, empty or mismatched fields, bad sizes, a confidence outside
+    (0, 1) and a negative ``n_boot``.
     """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}.")
+    if n_boot < 0:
+        raise ValueError(f"n_boot must be >= 0, got {n_boot!r}.")
     items = _as_fields(fields)
     emaps = [edges(f) for f in items]
-    for i, e in enumerate(emaps):
-        if not e.any():
-            raise ValueError(
-                f"field {i} has a single phase (no sign change), so it has no boundary to measure."
-            )
     shape = emaps[0].shape
-    sz = default_box_sizes(shape) if sizes is None else np.unique(np.asarray(sizes, dtype=int))
-    if sz.size < 2 or sz[0] < 1:
-        raise ValueError("need at least 2 distinct positive box sizes.")
+    sz = _box_sizes(shape, sizes)
     tables = [_integral(e) for e in emaps]
-    counts = np.array([[_count(t, int(s), (0, 0)) for s in sz] for t in tables])
-    boxes = np.array([-(-shape[0] // s) * -(-shape[1] // s) for s in sz])
+    counts = np.array(
+        [[_count(t, int(s), (0, 0)) for s in sz] for t in tables], dtype=np.int64
+    ).reshape(len(items), sz.size)
+    used = [i for i, c in enumerate(counts) if scale_ratio(sz, c) >= MIN_SCALE_RATIO]
+    if not used:
+        return _refusal(emaps, sz, counts, confidence)
 
-    slopes = np.concatenate([local_slopes(sz, c) for c in counts])
-    finite = slopes[np.isfinite(slopes)]
-    median = float(np.median(finite)) if finite.size else float("nan")
-
-    extent = min(_extent(e) for e in emaps)
-    use = _fit_range(sz, counts, boxes, extent, min_size, max_fill, max_frac)
-    fsz = sz[use]
-    fit = _pooled_slope(fsz, counts[:, use])
+    median = _median_slope(sz, counts[used])
+    in_fit, fit_refused = _fit_sizes(
+        sz, counts[used], [emaps[i] for i in used], min_size, max_fill, max_frac
+    )
+    fsz = sz[in_fit]
+    fit = None if fit_refused else _pooled_slope(fsz, counts[used][:, in_fit])
 
     rng = np.random.default_rng(seed)
-    n = len(tables)
-    boot = np.full(n_boot, np.nan)
+    boot = np.full((n_boot, 2), np.nan)
+    memo: dict[tuple[int, int, tuple[int, int]], int] = {}  # offsets repeat: count each once
+
+    def count(i: int, s: int, u: float) -> int:
+        key = (i, s, _slack_offsets(shape, s, u))
+        if key not in memo:
+            memo[key] = _count(tables[i], s, key[2])
+        return memo[key]
+
     for b in range(n_boot):
-        pick = rng.integers(0, n, size=n)
-        u = rng.random((n, fsz.size))
+        pick = rng.choice(used, size=len(used))
+        u = rng.random((len(used), sz.size))
         c = np.array(
             [
-                [
-                    _count(tables[i], int(s), _slack_offsets(shape, int(s), uu))
-                    for s, uu in zip(fsz, ui, strict=True)
-                ]
+                [count(int(i), int(s), x) for s, x in zip(sz, ui, strict=True)]
                 for i, ui in zip(pick, u, strict=True)
             ]
         )
-        boot[b] = _pooled_slope(fsz, c)
-    if n_boot and np.isfinite(boot).any():
-        lo, hi = np.nanpercentile(boot, [2.5, 97.5])
-        ci = (float(lo), float(hi))
-    else:
-        ci = (float("nan"), float("nan"))
-
+        boot[b, 0] = _median_slope(sz, c)
+        if fit is not None:
+            boot[b, 1] = _pooled_slope(fsz, c[:, in_fit])
     return Dimension2D(
         median_local_slope=median,
-        fit_slope=float(fit),
-        fit_ci=ci,
-        fit_range=[int(s) for s in fsz],
+        median_ci=_symmetric_interval(median, boot[:, 0], confidence),
+        fit_slope=fit,
+        fit_ci=None if fit is None else _symmetric_interval(fit, boot[:, 1], confidence),
+        confidence=confidence,
+        fit_range=[int(s) for s in fsz] if fit is not None else [],
         box_sizes=[int(s) for s in sz],
         counts=[[int(v) for v in row] for row in counts],
-        n_images=n,
+        n_images=len(items),
+        images_used=used,
+        refused=None,
+        fit_refused=fit_refused,
+    )
+
+
+# --------------------------------------------------------------------------- texture
+
+
+def clusters(phase: np.ndarray) -> np.ndarray:
+    """Labels of the 4-connected clusters of equal values of a 2-D array (``0..K-1``).
+
+    Two pixels are in one cluster iff a path of horizontal and vertical steps between pixels of
+    the same value joins them.  Labels follow the raster order of each cluster's first pixel.
+    Vectorised union-find over the horizontal runs of equal values: runs that touch vertically
+    with equal values are linked, then every link hooks the larger of its two roots onto the
+    smaller and the parent array is compressed by pointer jumping until no link joins two
+    roots.  A 512^2 image takes a few tens of milliseconds.
+    """
+    p = np.asarray(phase)
+    if p.ndim != 2 or p.size == 0:
+        raise ValueError(f"phase must be a non-empty 2-D array, got shape {p.shape}.")
+    start = np.ones(p.shape, dtype=bool)
+    start[:, 1:] = p[:, 1:] != p[:, :-1]
+    run = np.cumsum(start.ravel()).reshape(p.shape) - 1  # run index of every pixel
+    same = p[1:] == p[:-1]
+    a, b = run[:-1][same], run[1:][same]  # vertically touching runs, raster order
+    if a.size:
+        new = np.ones(a.size, dtype=bool)
+        new[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+        a, b = a[new], b[new]
+    parent = np.arange(int(run[-1, -1]) + 1)
+    while a.size:
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        if not apart.any():
+            break
+        a, b, ra, rb = a[apart], b[apart], ra[apart], rb[apart]
+        np.minimum.at(parent, np.maximum(ra, rb), np.minimum(ra, rb))
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
+    return np.unique(parent, return_inverse=True)[1][run]
+
+
+@dataclass(frozen=True)
+class BoundaryTexture:
+    """Result of :func:`boundary_texture`.
+
+    ``speckle``: share of the pixels that lie in 4-connected same-phase clusters of fewer than
+    :data:`SPECKLE_CLUSTER_PX` pixels; ``clusters``: number of such clusters of any size;
+    ``largest``: share of the pixels in the largest cluster; ``clean``: ``speckle <=
+    MAX_SPECKLE``.
+    """
+
+    speckle: float
+    clusters: int
+    largest: float
+    clean: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "speckle": self.speckle,
+            "clusters": self.clusters,
+            "largest": self.largest,
+            "clean": self.clean,
+        }
+
+
+def boundary_texture(field: np.ndarray) -> BoundaryTexture:
+    """Is this picture a boundary between large structures (clean) or salt-and-pepper speckle?
+
+    The phases are ``field < 0`` (converged) and the rest (a zero or NaN counts as not
+    converged); a boolean field is its own phase.  ``speckle`` is the share of pixels in
+    4-connected same-phase clusters (:func:`clusters`) of fewer than :data:`SPECKLE_CLUSTER_PX`
+    pixels, and the picture is ``clean`` iff ``speckle <= MAX_SPECKLE``.  An i.i.d. random sign
+    field (p = 1/2 is below the square lattice's site-percolation threshold 0.593, so neither
+    phase forms large clusters) has speckle ~0.35 at every size; smooth and Koch boundaries have
+    none; the paper's published tanh window at 48^2 has 0.026 (``docs/dimension.md``).
+    """
+    f = np.asarray(field)
+    if f.ndim != 2 or f.size == 0:
+        raise ValueError(f"field must be a non-empty 2-D array, got shape {f.shape}.")
+    if f.dtype == bool:
+        phase = f
+    else:
+        with np.errstate(invalid="ignore"):
+            phase = f < 0
+    sizes = np.bincount(clusters(phase).ravel())
+    speckle = float(sizes[sizes < SPECKLE_CLUSTER_PX].sum() / f.size)
+    return BoundaryTexture(
+        speckle=speckle,
+        clusters=int(sizes.size),
+        largest=float(sizes.max() / f.size),
+        clean=speckle <= MAX_SPECKLE,
     )
 
 
@@ -388,7 +602,7 @@ def estimate_2d(
 
 
 def boundary_counts_1d(labels: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """Liu's boundary counts ``#B_k``, k = 0..n (LIU §2.3).
+    """Liu's boundary counts ``#B_k``, k = 0..n.
 
     ``labels`` lie on a uniform grid of ``2**n + 1`` points.  Level ``k`` keeps
     every ``2**(n-k)``-th point (``2**k + 1`` points) and ``#B_k`` is the number of
@@ -432,7 +646,7 @@ class Dimension1D:
 def alpha_1d(
     labels: Sequence[Any] | np.ndarray, levels: tuple[int, int] | None = None
 ) -> Dimension1D:
-    """Liu's 1-D boundary dimension ``alpha`` (LIU §2.3).
+    """Liu's 1-D boundary dimension ``alpha``.
 
     ``alpha`` is the least-squares slope of ``log2 #B_k`` against ``k`` over the
     levels ``kmin <= k <= kmax`` (``levels``, inclusive; default all) that have

@@ -3,36 +3,80 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from trainability.dimension import estimate_2d
+from trainability.dimension import Dimension2D, estimate_2d
 from trainability.render import save_figure
 
 
+def keyframe_estimates(fields, n_boot: int = 50) -> list[Dimension2D]:
+    """Box-counting estimate of each keyframe alone (:func:`estimate_2d`; refused ones say why)."""
+    return [estimate_2d(field, n_boot=n_boot) for field in fields]
+
+
 def keyframe_dimensions(fields) -> np.ndarray:
-    """Median local box-counting slope of each keyframe alone (NaN without a boundary)."""
-    out = []
-    for field in fields:
-        try:
-            out.append(estimate_2d(field, n_boot=0).median_local_slope)
-        except ValueError:
-            out.append(math.nan)
-    return np.array(out)
+    """The paper's estimate of each keyframe alone; NaN where it is refused (never a number)."""
+    return np.array(
+        [math.nan if e.refused else e.median_local_slope for e in keyframe_estimates(fields, 0)]
+    )
 
 
 def save_zoom_dimension(path, fields, windows, title: str) -> None:
-    """Plot each keyframe's dimension against the decades of zoom below the first keyframe."""
-    dims = keyframe_dimensions(fields)
+    """Each keyframe's dimension (paper's estimator, interval as error bar) against the decades
+    of zoom below the first keyframe.  Refused keyframes leave a gap in the line and are marked
+    with a grey x on the axis, with the reason in the legend; never drawn as a number."""
+    estimates = keyframe_estimates(fields)
     widths = np.array([w[1] - w[0] for w in windows])
     depth = np.log10(widths[0] / widths)
+    dims = np.array([math.nan if e.refused else e.median_local_slope for e in estimates])
+    ok = np.isfinite(dims)
     fig = Figure(figsize=(6, 3.5), dpi=120)
     ax = fig.add_subplot()
-    ax.plot(depth, dims, "o-", color="tab:purple")
     ax.axhline(1.0, color="0.6", lw=0.8, ls="--")
     ax.axhline(2.0, color="0.6", lw=0.8, ls="--")
-    ax.set_ylim(0.8, 2.1)
+    ax.plot(depth, dims, "-", color="tab:purple", lw=1)  # NaN breaks the line: a gap
+    if ok.any():
+        ci = np.array([e.median_ci or (d, d) for e, d in zip(estimates, dims, strict=True)])
+        ax.errorbar(
+            depth[ok],
+            dims[ok],
+            yerr=np.abs(ci[ok].T - dims[ok]),
+            fmt="o",
+            color="tab:purple",
+            ms=4,
+            capsize=2,
+            label="median local slope (95 % interval)",
+        )
+    low, high = 0.8, 2.1
+    if ok.any():
+        low = min(low, float(np.nanmin(ci[ok, 0])) - 0.05)
+        high = max(high, float(np.nanmax(ci[ok, 1])) + 0.05)
+    ax.set_ylim(low, high)
+    refused = [e.refused for e in estimates if e.refused]
+    if refused:
+        reasons = sorted({r.split(":", 1)[0] for r in refused})
+        ax.plot(
+            depth[~ok],
+            np.full((~ok).sum(), low),
+            "x",
+            color="0.4",
+            clip_on=False,
+            label=f"refused ({', '.join(reasons)}): {len(refused)} of {len(estimates)}",
+        )
+    if not ok.any():
+        ax.text(
+            0.5,
+            0.5,
+            "no keyframe measurable:\n" + textwrap.fill(refused[0].split(";", 1)[0], 60),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
+    ax.legend(fontsize=7, loc="upper left")
     ax.set_xlabel("decades of zoom below the outer keyframe")
     ax.set_ylabel("median local box-counting slope")
     ax.set_title(f"{title}: dimension along the zoom", fontsize=10)

@@ -1,4 +1,9 @@
-"""Result tables: per-condition dimension rows, and the study table as CSV and Markdown."""
+"""Result tables: per-condition dimension rows, and the study table as CSV and Markdown.
+
+A dimension row carries every estimate at full precision (machine-readable columns) and, for
+reading, the two estimates rounded to the digits their intervals support (:func:`format_estimate`)
+or the reason they were refused ("not enough scales", "no boundary"), beside the paper's value.
+"""
 
 from __future__ import annotations
 
@@ -11,57 +16,132 @@ from trainability.io import atomic_path
 
 DIMENSION_COLUMNS = (
     "condition",
+    "dimension",  # the paper's estimator, rounded, with its interval; or why it was refused
+    "paper",  # the paper's published value (blank if the paper has none)
+    "fit",  # the least-squares fit, rounded, with its interval; or why it was refused
     "median_local_slope",
+    "median_ci_low",
+    "median_ci_high",
     "fit_slope",
     "fit_ci_low",
     "fit_ci_high",
-    "paper",
+    "fit_range",
+    "confidence",
     "n_images",
+    "images_used",
+    "resolution",
+    "steps",
+    "refused",
+    "note",
+)
+MARKDOWN_COLUMNS = (
+    "condition",
+    "dimension",
+    "paper",
+    "fit",
+    "images_used",
     "resolution",
     "steps",
     "note",
 )
+MARKDOWN_HEADERS = {
+    "dimension": "D, ours (95 % interval)",
+    "paper": "D, paper",
+    "fit": "least-squares fit (95 % interval)",
+    "images_used": "images measured",
+}
+MAX_DECIMALS = 3
+
+
+def supported_decimals(estimate, low, high, max_decimals: int = MAX_DECIMALS) -> int | None:
+    """Decimals of ``estimate`` that its interval ``[low, high]`` supports.
+
+    With ``h = max(estimate - low, high - estimate)`` the interval is (at most) ``2h`` wide.
+    The last digit shown is the one in which that width counts between 1 and 10 units:
+    ``d = ceil(-log10(2h))``, i.e. 2 decimals for ``0.01 <= 2h < 0.1`` (``h < 0.05``), 1 for
+    ``0.1 <= 2h < 1`` (``h < 0.5``); capped at ``max_decimals`` (also for ``h = 0``).  A width
+    a rounding error below a power of ten (0.00999...) counts as that power.  None when
+    ``2h >= 1`` (a dimension between 0 and 2 known to worse than +-0.5 has no digit to show)
+    or when a value is missing or not finite.
+    """
+    values = (estimate, low, high)
+    if any(v is None or not math.isfinite(v) for v in values):
+        return None
+    width = 2 * max(estimate - low, high - estimate)
+    if width >= 1:
+        return None
+    if width <= 10.0**-max_decimals:
+        return max_decimals
+    return min(max_decimals, math.ceil(-math.log10(width) - 1e-9))  # 1e-9: 0.01 is 0.00999...
+
+
+def format_estimate(estimate, interval) -> str:
+    """``"1.48 [1.44, 1.51]"``: estimate and interval to :func:`supported_decimals`.
+
+    ``"undetermined [0.3, 2.1]"`` when the interval supports no digit; ``"1.48 (no
+    interval)"`` without an interval; ``""`` without an estimate.  Rounding is monotone, so
+    the printed interval still contains the printed estimate.
+    """
+    if estimate is None or not math.isfinite(estimate):
+        return ""
+    if interval is None:
+        return f"{estimate:.2f} (no interval)"
+    low, high = interval
+    d = supported_decimals(estimate, low, high)
+    if d is None:
+        return f"undetermined [{low:.1f}, {high:.1f}]"
+    return f"{estimate:.{d}f} [{low:.{d}f}, {high:.{d}f}]"
+
+
+def refusal_headline(reason: str | None) -> str:
+    """The refusal's headline ("not enough scales", "no boundary") without its explanation."""
+    return "" if reason is None else reason.split(":", 1)[0]
 
 
 def dimension_row(condition: str, grids, paper: float | None) -> dict:
     """Box-counting estimates over the grids of one condition (a zoom sequence or one image).
 
-    A boundary that cannot be measured (one phase only, too few box sizes) gives NaN estimates
-    and the reason in ``note`` rather than an error: a condition without a boundary is a result.
+    A boundary that cannot be measured (one phase only, images too small for a decade of box
+    sizes) gives blank estimates, its reason in ``dimension``/``fit`` and ``refused``, and the
+    full explanation in ``note``: a condition without a measurable boundary is a result.
     """
-    row = {
+    est = estimate_2d([g.values for g in grids])
+    notes = [est.refused or est.fit_refused or ""]
+    unused = est.n_images - len(est.images_used)
+    if unused and not est.refused:
+        notes.append(f"{unused} of {est.n_images} images contribute nothing (too few scales)")
+    median_ci = est.median_ci or (None, None)
+    fit_ci = est.fit_ci or (None, None)
+    return {
         "condition": condition,
-        "paper": math.nan if paper is None else paper,
-        "n_images": len(grids),
+        "dimension": refusal_headline(est.refused)
+        or format_estimate(est.median_local_slope, est.median_ci),
+        "paper": paper,
+        "fit": refusal_headline(est.fit_refused) or format_estimate(est.fit_slope, est.fit_ci),
+        "median_local_slope": est.median_local_slope,
+        "median_ci_low": median_ci[0],
+        "median_ci_high": median_ci[1],
+        "fit_slope": est.fit_slope,
+        "fit_ci_low": fit_ci[0],
+        "fit_ci_high": fit_ci[1],
+        "fit_range": f"{est.fit_range[0]}-{est.fit_range[-1]}" if est.fit_range else "",
+        "confidence": est.confidence,
+        "n_images": est.n_images,
+        "images_used": len(est.images_used),
         "resolution": "x".join(str(n) for n in grids[0].values.shape[::-1]),
         "steps": grids[0].meta["steps"],
-        "note": "",
+        "refused": refusal_headline(est.refused),
+        "note": "; ".join(n for n in notes if n),
     }
-    try:
-        est = estimate_2d([g.values for g in grids])
-        row.update(
-            median_local_slope=est.median_local_slope,
-            fit_slope=est.fit_slope,
-            fit_ci_low=est.fit_ci[0],
-            fit_ci_high=est.fit_ci[1],
-        )
-    except ValueError as err:
-        row.update(
-            median_local_slope=math.nan,
-            fit_slope=math.nan,
-            fit_ci_low=math.nan,
-            fit_ci_high=math.nan,
-            note=str(err),
-        )
-    return row
 
 
 def write_csv(path, rows, columns=DIMENSION_COLUMNS) -> None:
+    """Rows as CSV: numbers at full precision, missing values (None, NaN) blank."""
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _fmt(row.get(k, "")) for k in columns})
+            writer.writerow({k: _cell(row.get(k, "")) for k in columns})
 
 
 def read_csv(path) -> list[dict]:
@@ -69,17 +149,20 @@ def read_csv(path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def markdown(rows, columns=DIMENSION_COLUMNS) -> str:
-    """A GitHub-flavoured Markdown table of ``rows``."""
+def markdown(rows, columns=MARKDOWN_COLUMNS, headers=MARKDOWN_HEADERS) -> str:
+    """A GitHub-flavoured Markdown table of ``rows`` (column titles from ``headers``)."""
     out = _io.StringIO()
-    out.write("| " + " | ".join(columns) + " |\n")
+    out.write("| " + " | ".join(headers.get(k, k) for k in columns) + " |\n")
     out.write("|" + "|".join("---" for _ in columns) + "|\n")
     for row in rows:
-        out.write("| " + " | ".join(_fmt(row.get(k, "")) for k in columns) + " |\n")
+        cells = (_cell(row.get(k, "")).replace("|", "\\|") for k in columns)
+        out.write("| " + " | ".join(cells) + " |\n")
     return out.getvalue()
 
 
-def _fmt(value) -> str:
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.4g}"
+        return repr(float(value))
     return str(value)
