@@ -664,19 +664,3 @@ def alpha_1d(
     slope, err = _ols(k[use], np.log2(counts[use]))
     return Dimension1D(slope, err, counts.tolist(), [int(i) for i in k[use]])
 
-
-# PROVISIONAL (replaced by the dimension branch's implementation on merge)
-@dataclass(frozen=True)
-class BoundaryTexture:
-    speckle: float
-    clean: bool
-
-
-def boundary_texture(field) -> BoundaryTexture:
-    f = np.asarray(field) < 0
-    n = f.size
-    same = 0
-    for axis in (0, 1):
-        same += (np.diff(f, axis=axis) == 0).sum()
-    speckle = 1 - same / (2 * n)
-    return BoundaryTexture(float(speckle), bool(speckle < 0.25))
