@@ -20,11 +20,7 @@ for name, title, grid_path, dim_path in zip(
         {
             "values": grid.values,
             "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
-            "title": (
-                f"{title}\ndim {float(dim['median_local_slope']):.2f}"
-                if dim["median_local_slope"]
-                else title
-            ),
+            "title": f"{title}\ndim {dim['dimension']}",
             **axis_labels(grid.meta["condition"]),
         }
     )
@@ -33,7 +29,7 @@ for name, title, grid_path, dim_path in zip(
             "condition": name,
             "title": title,
             "converged_fraction": float(grid.converged.mean()),
-            **{k: dim[k] for k in ("median_local_slope", "fit_slope", "fit_ci_low", "fit_ci_high")},
+            **{k: dim[k] for k in ("dimension", "median_local_slope", "fit", "fit_slope")},
         }
     )
 nrows, ncols = sm.params.layout

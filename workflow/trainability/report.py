@@ -415,19 +415,18 @@ def _dimension_html(path: Path) -> str:
     if not rows:
         return '<p class="missing">dimension.csv is empty.</p>'
     row = rows[0]
-    interval = f"[{fmt(row.get('fit_ci_low'))}, {fmt(row.get('fit_ci_high'))}]"
     out = [
-        '<table class="dimension"><thead><tr><th>estimate</th><th>value</th>'
-        "<th>95 % interval</th></tr></thead><tbody>",
-        f"<tr><td>median local slope (paper's estimator)</td>"
-        f'<td class="num">{esc(fmt(row.get("median_local_slope")))}</td><td></td></tr>',
-        f'<tr><td>least-squares fit</td><td class="num">{esc(fmt(row.get("fit_slope")))}</td>'
-        f'<td class="num">{esc(interval)}</td></tr>',
+        '<table class="dimension"><thead><tr><th>estimate</th>'
+        "<th>value [95 % interval]</th></tr></thead><tbody>",
+        "<tr><td>median local slope (the paper's estimator)</td>"
+        f'<td class="num">{esc(row.get("dimension") or "")}</td></tr>',
+        f'<tr><td>least-squares fit</td><td class="num">{esc(row.get("fit") or "")}</td></tr>',
         f'<tr><td>paper (Sohl-Dickstein 2024)</td><td class="num">{esc(fmt(row.get("paper")))}'
-        "</td><td></td></tr></tbody></table>",
-        f'<p class="note">Box counting over {esc(row.get("n_images", "?"))} image(s) of '
-        f"{esc(row.get('resolution', '?'))} pixels, {esc(row.get('steps', '?'))} training steps."
-        "</p>",
+        "</td></tr></tbody></table>",
+        f'<p class="note">Box counting over {esc(row.get("images_used", "?"))} of '
+        f"{esc(row.get('n_images', '?'))} image(s) ({esc(row.get('resolution', '?'))} pixels), "
+        f"{esc(row.get('steps', '?'))} training steps. Intervals and rounding: "
+        "docs/dimension.md.</p>",
     ]
     if (row.get("note") or "").strip():
         out.append(f'<p class="note">Note: {esc(row["note"])}</p>')
@@ -545,9 +544,11 @@ def _methods(config: dict, results: Path, conditions: dict[str, str]) -> str:
         "ŷ = (1/n)·φ(X·W0/√n)·W1, by full-batch or minibatch gradient descent from the same "
         "initialisation; the pixel is coloured by whether the loss converged or diverged and how "
         "fast (Sohl-Dickstein 2024, rank colour stretch). The trainability boundary's fractal "
-        "dimension is estimated by box counting over the zoom keyframes (or the overview when a "
-        "condition has no zoom): the paper's estimator is the median of the local slopes; a "
-        "least-squares fit with a 95 % bootstrap interval is given beside it. Grids are cut into "
+        "dimension is estimated by box counting over the panel and zoom keyframes (or the "
+        "overview when a condition has neither) that span at least a decade of box sizes: the "
+        "paper's estimator is the median of the local slopes; a least-squares fit is given beside "
+        "it; each with a 95 % interval from moving the box grid and resampling keyframes, "
+        "rounded to the digits it supports. Grids are cut into "
         "tiles computed as independent jobs and merged bit-identically.</p>",
         f"<p>Engine: <code>{esc(engine.get('name', '?'))}</code>, dtype "
         f"<code>{esc(engine.get('dtype', '?'))}</code>. Seeds recorded in the grids: "
