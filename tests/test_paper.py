@@ -61,7 +61,8 @@ def test_the_concentric_zoom_ends_exactly_at_the_published_window(name):
     for k in range(path.levels - 1):
         assert path.width(k) == pytest.approx(2 * path.width(k + 1), rel=1e-9)
         outer, inner = path.bounds[k], path.bounds[k + 1]
-        assert outer[0] < inner[0] < inner[1] < outer[1] and outer[2] < inner[2] < inner[3] < outer[3]
+        assert outer[0] < inner[0] < inner[1] < outer[1]
+        assert outer[2] < inner[2] < inner[3] < outer[3]
     assert np.ptp(np.array(path.centres), axis=0).max() < 1e-15
 
 

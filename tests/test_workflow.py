@@ -38,6 +38,7 @@ def test_study_outputs(test_study):
     assert tanh.converged.any() and not tanh.converged.all()
     figure = iio.imread(results / "figures" / "paper_conditions.png")
     assert figure.shape[1] > figure.shape[0] / 2
+    assert iio.imread(results / "figures" / "overviews.png").shape[1] > 300
     table = read_csv(results / "tables" / "fractal_dimensions.csv")
     assert [row["condition"] for row in table] == list(TEST_CONFIG["conditions"])
     assert "| tanh_fullbatch |" in (results / "tables" / "fractal_dimensions.md").read_text()
@@ -54,6 +55,33 @@ def test_outputs_equal_the_library_computed_whole(test_study):
     whole = sweep(cond, Window.square(d["window"], d["resolution"]))
     merged = load_grid(test_study / "results" / "tanh_fullbatch" / "overview.npz")
     assert merged.values.tobytes() == whole.values.tobytes()
+
+
+def test_panel_is_the_library_grid_at_the_panel_window(test_study):
+    import math
+
+    from trainability.condition import Condition
+    from trainability.grid import Window
+    from trainability.sweep import sweep
+
+    d, entry = TEST_CONFIG["defaults"], TEST_CONFIG["conditions"]["tanh_fullbatch"]
+    cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])
+    bounds = [math.log10(v) for v in entry["panel"]["edges"]]
+    whole = sweep(cond, Window.square(bounds, entry["panel"]["resolution"]))
+    panel = load_grid(test_study / "results" / "tanh_fullbatch" / "panel.npz")
+    assert panel.values.tobytes() == whole.values.tobytes()
+    assert (test_study / "results" / "tanh_fullbatch" / "panel.png").stat().st_size > 5000
+
+
+def test_resolution_study_refuses_what_it_cannot_measure(test_study):
+    snakemake(test_study, "--cores", "2", "resolution_study")
+    rows = read_csv(test_study / "results" / "tables" / "resolution_study.csv")
+    resolutions = TEST_CONFIG["resolution_study"]["resolutions"]
+    assert [(r["condition"], r["resolution"]) for r in rows] == [
+        ("tanh_fullbatch", f"{n}x{n}") for n in resolutions
+    ]
+    assert all(r["dimension"] == "not enough scales" for r in rows)  # 16 and 24 px: no decade
+    assert (test_study / "results" / "figures" / "resolution_study.png").stat().st_size > 5000
 
 
 def test_nothing_to_do_after_a_complete_run(test_study):
@@ -170,8 +198,12 @@ def test_zoom_outputs(test_study):
     levels = len(list((results / "zoom").glob("keyframe_*.npz")))
     assert levels == 5
     widths = []
+    panel = load_grid(results / "panel.npz").meta["window"]
     for k in range(levels):
         grid = load_grid(results / "zoom" / f"keyframe_{k:02d}.npz")
+        if k == 2:  # the keyframes are concentric on the panel: 4 and 2 decades, then the panel
+            keys = ("x_min", "x_max", "y_min", "y_max")
+            assert [grid.meta["window"][key] for key in keys] == [panel[key] for key in keys]
         assert grid.values.shape == (zoom["resolution"], zoom["resolution"])
         assert grid.converged.any() and not grid.converged.all(), f"keyframe {k}"
         widths.append(grid.meta["window"]["x_max"] - grid.meta["window"]["x_min"])
@@ -181,7 +213,11 @@ def test_zoom_outputs(test_study):
     assert frames[0].shape[:2] == (zoom["video_size"], zoom["video_size"])
     assert len(list(iio.imiter(results / "zoom.gif"))) >= 2
     assert iio.imread(results / "zoom_keyframes.png").shape[1] > 500
-    assert int(read_csv(results / "dimension.csv")[0]["n_images"]) == levels
+    assert int(read_csv(results / "dimension.csv")[0]["n_images"]) == levels + 1  # and the panel
+    path = json.loads((results / "zoom" / "path.json").read_text())["keyframes"]
+    assert all("texture" in kf for kf in path[2:-1])  # every searched level reports its texture
+    auto = json.loads((results.parent / "relu_auto_zoom" / "zoom" / "path.json").read_text())
+    assert all("texture" in kf and "next_clean" in kf for kf in auto["keyframes"][:-1])
 
 
 def test_followup_families(test_study):
