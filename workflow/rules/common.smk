@@ -77,6 +77,13 @@ def panel_window(condition, resolution=None):
     return panel.to_dict()
 
 
+def resolution_grid(condition, resolution):
+    """The panel's grid at ``resolution``: the panel itself when it has that resolution."""
+    if STUDY[condition].panel.nx == resolution:
+        return f"results/{condition}/panel.npz"
+    return f"results/{condition}/panel_{resolution}.npz"
+
+
 def grid_window(condition, grid):
     """The window of a grid (plain data); keyframe windows come from the zoom path file."""
     if grid == "overview":

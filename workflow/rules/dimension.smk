@@ -45,7 +45,7 @@ if RESOLUTION_STUDY:
         """The dimension of every panel at several resolutions (a named target, not in all)."""
         input:
             [
-                f"results/{name}/panel_{r}.npz"
+                resolution_grid(name, r)
                 for name in PANELS
                 for r in RESOLUTION_STUDY["resolutions"]
             ],
@@ -65,6 +65,6 @@ if RESOLUTION_STUDY:
             conditions=PANELS,
             titles=[STUDY[name].title for name in PANELS],
             paper=[config["conditions"][name].get("paper_dimension") for name in PANELS],
-            resolutions=RESOLUTION_STUDY["resolutions"] if RESOLUTION_STUDY else [],
+            resolutions=RESOLUTION_STUDY["resolutions"],
         script:
             "../scripts/resolution_study.py"

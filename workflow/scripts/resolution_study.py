@@ -10,10 +10,10 @@ from trainability.plots import save_resolution_figure  # noqa: E402
 from trainability.tables import dimension_row, write_csv  # noqa: E402
 
 sm = snakemake  # noqa: F821
-rows = []
+rows, paths = [], iter(sm.input)
 for name, title, paper in zip(sm.params.conditions, sm.params.titles, sm.params.paper, strict=True):
-    for resolution in sm.params.resolutions:
-        grid = load_grid(f"results/{name}/panel_{resolution}.npz")
+    for _ in sm.params.resolutions:  # the input lists each condition's grids in this order
+        grid = load_grid(next(paths))
         rows.append({**dimension_row(name, [grid], paper), "title": title})
 write_csv(sm.output.csv, rows, columns=(*rows[0].keys(),))
 save_resolution_figure(sm.output.png, rows)
