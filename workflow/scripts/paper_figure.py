@@ -15,7 +15,7 @@ sm = snakemake  # noqa: F821
 
 def dimension_title(dim_path, paper) -> str:
     """'fractal dim 1.48 [1.44, 1.51]; paper 1.66', or why there is no number."""
-    text = f"fractal dim {read_csv(dim_path)[0]['dimension']}"
+    text = f"fractal dim: {read_csv(dim_path)[0]['dimension']}"
     return text if paper is None else f"{text}; paper {paper:.2f}"
 
 
