@@ -31,22 +31,10 @@ both name it):
 4. an axis ``lr`` (every layer not named above);
 5. the field ``lr``.
 
-Training step t = 0 … T−1 for every weight matrix W with rate η (papers.md §1.1 is plain GD):
-
-- ``offset_mode="every_step"``: W_0 ← W_0 + c first (c = the offset axis or field ``offset``);
-- g = ∇ℓ(W), on the full batch or minibatch t; ``weight_decay_mode="l2"``: g ← g + λW;
-- ``optimizer``: ``gd`` d = g; ``momentum`` (heavy ball) v ← μv + g, d = v; ``nesterov``
-  v ← μv + g, d = g + μv; ``adam`` m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
-  d = m̂/(√v̂ + eps) with m̂ = m/(1 − β1^(t+1)), v̂ = v/(1 − β2^(t+1)); state starts at zero;
-- W ← W − η·s(t)·d; ``weight_decay_mode="decoupled"`` (AdamW style, after the optimizer step,
-  on the updated weights): W ← W − η·s(t)·λ·W.
-
-Schedules s(t): ``constant`` 1; ``warmup`` min(1, (t+1)/warmup_steps) (1 when warmup_steps = 0);
-``cosine`` f + (1 − f)·(1 + cos(π·t/(T−1)))/2 with f = final_lr_fraction (s(0) = 1, s(T−1) = f);
-``step`` decay_factor^⌊t/decay_every⌋.
-
-Initial weights: W_i = init_scale·W_i(seed) + ε·N(0, 1) (per-pixel noise, ε = ``epsilon``),
-then + c on W_0 when ``offset_mode="init"``.
+What a field does to training is written where it is done: `trainability.step` (one training
+step: offset, gradient, weight decay, learning rates, schedule), `trainability.optimizers`
+(gd, momentum, nesterov, adam), `trainability.schedules`, and `trainability.pixels` (the
+per-pixel hyperparameters and initial weights).
 """
 
 from __future__ import annotations
@@ -113,7 +101,8 @@ class Condition:
     Each field is declared once below (`trainability.fields`): kind, default, allowed values,
     help text, group, and whether it may span an axis. The checks, the ``sweep`` flags, the
     schema's condition properties and the table of ``config/README.md`` all come from there;
-    the cross-field rules follow in `__post_init__`. The module docstring gives the equations.
+    the cross-field rules follow in `__post_init__`. The module docstring says where each
+    field acts.
     """
 
     activation: str = choice(

@@ -35,10 +35,14 @@ class Interval:
     low_open: bool = False
     high_open: bool = False
 
-    def contains(self, value: float) -> bool:
+    def contains(self, value) -> bool:
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer beyond the float range
+            return False
         above = value > self.low if self.low_open else value >= self.low
         below = value < self.high if self.high_open else value <= self.high
-        return bool(math.isfinite(value) and above and below)
+        return bool(finite and above and below)
 
     def __str__(self) -> str:
         """``[0, 1)``, ``[0, inf)``, ``(-inf, inf)``: infinite ends are open (values are finite)."""
@@ -150,7 +154,7 @@ def problem(name: str, spec: Spec, value) -> str | None:
         ok = ok and spec.interval.contains(value)
     else:
         ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        ok = ok and spec.interval.contains(float(value))
+        ok = ok and spec.interval.contains(value)
     if ok:
         return None
     must = spec.describe()

@@ -26,6 +26,7 @@ from functools import partial
 
 from trainability._jax import jax, jnp
 from trainability.condition import Condition
+from trainability.engine import ENGINES
 from trainability.model import fused_loss, fused_loss_and_grads, reference_loss
 from trainability.optimizers import optimizer
 from trainability.pixels import hyperparameter
@@ -91,4 +92,4 @@ def _gradient(cond: Condition, engine: str):
             jax.vmap(one_loss, in_axes=(0, None, None)),
             jax.vmap(jax.value_and_grad(one_loss), in_axes=(0, None, None)),
         )
-    raise ValueError(f"engine must be fused or autodiff; got {engine!r}")
+    raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
