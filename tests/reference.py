@@ -56,12 +56,12 @@ def schedule(cond, hp, t):
     return 1.0
 
 
-def reference_pixels(cond, xs, ys, perturbed=None):
-    """(values, converged, probe) of pixels with hyperparameters (x, y), the reference way."""
-    problem = init_problem(cond)
+def reference_step(cond, problem):
+    """One training step of one pixel, the plain way: ``step(weights, state, t, rates, h)`` ->
+    (weights, state, loss, probe output, the weights the step saw), jitted; ``h`` holds the
+    pixel's hyperparameters for step t (`step_hyperparameters`)."""
     act, residual = cond.activation, cond.residual
     X, Y = jnp.asarray(problem.X), jnp.asarray(problem.Y)
-    names = PHASE_AXES.get(cond.phase_space, (cond.x_axis, cond.y_axis))
 
     def loss_fn(weights, X, Y):
         return reference_loss(weights, X, Y, act, residual)
@@ -101,36 +101,65 @@ def reference_pixels(cond, xs, ys, perturbed=None):
         new = [w - r * d for w, d, r in zip(weights, directions, rates, strict=True)]
         if cond.weight_decay_mode == "decoupled":
             new = [w - r * lam * w for w, r in zip(new, rates, strict=True)]
-        return new, state, loss, probe
+        return new, state, loss, probe, weights
 
+    return train_step
+
+
+def pixel_hyperparameters(cond, x, y):
+    """(layer rates, get) of the pixel (x, y): get(name) is the axis value or the field."""
+    names = PHASE_AXES.get(cond.phase_space, (cond.x_axis, cond.y_axis))
+    hp = {names[0]: float(x), names[1]: float(y)}
+
+    def get(name):
+        return hp.get(name, getattr(cond, name))
+
+    return layer_rates(cond, hp), get, hp
+
+
+def start(cond, problem, get):
+    """Initial weights (init_scale, offset in init mode; no noise) and zero optimizer state."""
+    weights = [get("init_scale") * jnp.asarray(w) for w in problem.weights]
+    if cond.offset_mode == "init":
+        weights[0] = weights[0] + get("offset")
+    return weights, initial_state(cond, weights)
+
+
+def initial_state(cond, weights):
+    zeros = [jnp.zeros_like(w) for w in weights]
+    return (zeros, zeros) if cond.optimizer == "adam" else zeros
+
+
+def step_hyperparameters(cond, get, hp, t):
+    """The hyperparameters of step t, bias corrections and schedule computed in Python."""
+    return {
+        "offset": get("offset"),
+        "weight_decay": get("weight_decay"),
+        "momentum": get("momentum"),
+        "beta1": get("beta1"),
+        "beta2": get("beta2"),
+        "c1": 1 - get("beta1") ** (t + 1),
+        "c2": 1 - get("beta2") ** (t + 1),
+        "s": schedule(cond, hp, t),
+    }
+
+
+def reference_pixels(cond, xs, ys, perturbed=None):
+    """(values, converged, probe) of pixels with hyperparameters (x, y), the reference way."""
+    problem = init_problem(cond)
+    train_step = reference_step(cond, problem)
     values, converged, probes = [], [], []
     for k, (x, y) in enumerate(zip(xs, ys, strict=True)):
-        hp = {names[0]: float(x), names[1]: float(y)}
-
-        def get(name, hp=hp):
-            return hp.get(name, getattr(cond, name))
-
-        rates = layer_rates(cond, hp)
-        weights = [get("init_scale") * jnp.asarray(w) for w in problem.weights]
+        rates, get, hp = pixel_hyperparameters(cond, x, y)
+        weights, state = start(cond, problem, get)
         if perturbed is not None:
             weights = [jnp.asarray(w) for w in perturbed[k]]
-        if cond.offset_mode == "init":
-            weights[0] = weights[0] + get("offset")
-        zeros = [jnp.zeros_like(w) for w in weights]
-        state = (zeros, zeros) if cond.optimizer == "adam" else zeros
+            if cond.offset_mode == "init":
+                weights[0] = weights[0] + get("offset")
         losses = []
         for t in range(cond.steps):
-            h = {
-                "offset": get("offset"),
-                "weight_decay": get("weight_decay"),
-                "momentum": get("momentum"),
-                "beta1": get("beta1"),
-                "beta2": get("beta2"),
-                "c1": 1 - get("beta1") ** (t + 1),
-                "c2": 1 - get("beta2") ** (t + 1),
-                "s": schedule(cond, hp, t),
-            }
-            weights, state, loss, probe = train_step(weights, state, t, rates, h)
+            h = step_hyperparameters(cond, get, hp, t)
+            weights, state, loss, probe, _ = train_step(weights, state, t, rates, h)
             losses.append(float(loss))
         v, c = measure_trajectory(np.array(losses))
         values.append(float(v))

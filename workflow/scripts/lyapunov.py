@@ -11,11 +11,11 @@ from trainability.grid import Window  # noqa: E402
 from trainability.io import atomic_path  # noqa: E402
 from trainability.lyapunov import maximal_exponent, twin_trajectory_exponent  # noqa: E402
 from trainability.plots import save_lyapunov_figure  # noqa: E402
-from trainability.sweep import sweep  # noqa: E402
+from trainability.sweep import axis_values, sweep  # noqa: E402
 
 sm = snakemake  # noqa: F821
 cond, window = Condition(**sm.params.condition), Window(**sm.params.window)
-x, y = window.axes()
+x, y = axis_values(cond, window)  # the pixels' hyperparameter values, on the condition's scales
 converged = sweep(cond, window).converged
 twin = twin_trajectory_exponent(cond, window, epsilon=sm.params.epsilon)
 maximal = maximal_exponent(cond, window)

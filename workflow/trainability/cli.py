@@ -13,18 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from trainability.condition import (
-    ACTIVATIONS,
-    AXES,
-    DRAWS,
-    OFFSET_MODES,
-    OPTIMIZERS,
-    PHASE_SPACES,
-    READOUTS,
-    SCALES,
-    SCHEDULES,
-    WEIGHT_DECAY_MODES,
-)
+from trainability.condition import AXES, GROUPS, Condition
+from trainability.engine import DTYPES, ENGINES
+from trainability.fields import add_arguments, from_arguments
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,190 +38,11 @@ def _int_at_least(low: int):
     return parse
 
 
-def _float_at_least(low: float, strict: bool = False):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-        if not (value > low if strict else value >= low) or value != value:
-            raise argparse.ArgumentTypeError(
-                f"must be a number {'>' if strict else '>='} {low:g}, got {text}"
-            )
-        return value
-
-    return parse
-
-
 def _add_sweep(sub) -> None:
     p = sub.add_parser("sweep", help="train one network per pixel of a hyperparameter window")
-    net = p.add_argument_group("network and data (papers.md §1.1)")
-    net.add_argument(
-        "--activation",
-        choices=ACTIVATIONS,
-        default="tanh",
-        help="hidden nonlinearity: tanh(√2z), √2·relu(z), z, sigmoid(√2z)",
-    )
-    net.add_argument(
-        "--width", type=_int_at_least(1), default=16, help="hidden width n (= input dim)"
-    )
-    net.add_argument(
-        "--depth",
-        type=_int_at_least(1),
-        default=2,
-        help="number of weight matrices (2 = one hidden layer)",
-    )
-    net.add_argument(
-        "--residual",
-        action="store_true",
-        help="residual hidden-to-hidden layers H_{i+1} = H_i + φ(Z_i)/√(depth−2) (depth >= 3)",
-    )
-    net.add_argument("--target-dim", type=_int_at_least(1), default=1, help="output dimension")
-    net.add_argument(
-        "--dataset-ratio",
-        type=_float_at_least(0, strict=True),
-        default=1.0,
-        help="N = ratio × parameters / target-dim (identity: ratio × width)",
-    )
-    net.add_argument(
-        "--dataset-size",
-        type=_int_at_least(1),
-        default=None,
-        help="explicit number of training points N (1 = single datapoint)",
-    )
-    net.add_argument(
-        "--inputs",
-        choices=("normal", "uniform"),
-        default="normal",
-        help="input distribution: N(0,1) (reference code) or U(0,1) (report text)",
-    )
-    net.add_argument(
-        "--seed", type=int, default=0, help="seed of weights and data (reference scheme)"
-    )
-    net.add_argument(
-        "--draws",
-        choices=DRAWS,
-        default="legacy",
-        help="legacy: JAX 0.4's random generator, the paper's 2024 networks; partitionable: "
-        "today's JAX default (other networks from the same seed)",
-    )
-    train = p.add_argument_group("training")
-    train.add_argument(
-        "--steps", type=_int_at_least(1), default=500, help="gradient-descent steps T"
-    )
-    train.add_argument(
-        "--batch-size",
-        type=_int_at_least(1),
-        default=None,
-        help="minibatch size (drawn with replacement, same for every pixel); default: full batch",
-    )
-    train.add_argument(
-        "--epsilon",
-        type=_float_at_least(0),
-        default=0.0,
-        help="per-pixel initial weight noise ε·N(0,1)",
-    )
-    train.add_argument(
-        "--readout",
-        choices=READOUTS,
-        default="loss",
-        help="loss: the paper's measure only; probe: also store the output at a fixed probe input",
-    )
-    opt = p.add_argument_group(
-        "optimizer and weight decay (fixed values; any of them may instead be an axis)"
-    )
-    opt.add_argument(
-        "--optimizer",
-        choices=OPTIMIZERS,
-        default="gd",
-        help="gd: W ← W − ηg; momentum (heavy ball): v ← μv + g, W ← W − ηv; nesterov: "
-        "v ← μv + g, W ← W − η(g + μv); adam: bias-corrected W ← W − η·m̂/(√v̂ + eps)",
-    )
-    opt.add_argument("--momentum", type=float, default=0.9, help="momentum μ in [0, 1)")
-    opt.add_argument("--beta1", type=float, default=0.9, help="Adam β1 in [0, 1)")
-    opt.add_argument("--beta2", type=float, default=0.999, help="Adam β2 in [0, 1)")
-    opt.add_argument("--adam-eps", type=float, default=1e-8, help="Adam eps > 0")
-    opt.add_argument("--weight-decay", type=float, default=0.0, help="weight decay λ >= 0")
-    opt.add_argument(
-        "--weight-decay-mode",
-        choices=WEIGHT_DECAY_MODES,
-        default="l2",
-        help="l2: g ← g + λW; decoupled (AdamW style): W ← W − ηλW after the optimizer step",
-    )
-    sched = p.add_argument_group("learning-rate schedule s(t), multiplying every layer's rate")
-    sched.add_argument(
-        "--schedule",
-        choices=SCHEDULES,
-        default="constant",
-        help="constant: 1; warmup: min(1, (t+1)/warmup-steps); cosine: from 1 to "
-        "final-lr-fraction over the run; step: decay-factor^⌊t/decay-every⌋",
-    )
-    sched.add_argument("--warmup-steps", type=int, default=0, help="length of the warm-up")
-    sched.add_argument(
-        "--final-lr-fraction", type=float, default=0.0, help="cosine: s at the last step"
-    )
-    sched.add_argument("--decay-every", type=int, default=100, help="step: steps per decay")
-    sched.add_argument("--decay-factor", type=float, default=0.5, help="step: factor per decay")
-    grid = p.add_argument_group("hyperparameter window")
-    grid.add_argument(
-        "--phase-space",
-        choices=PHASE_SPACES,
-        default="lr_vs_lr",
-        help="lr_vs_lr: x = lr of even layers (input), y = lr of odd layers (output); "
-        "offset_vs_lr: x = input weight offset c, y = lr of all layers; custom: --x-axis, "
-        "--y-axis",
-    )
-    axis_help = "; ".join(f"{a.name}: {a.meaning} {a.interval}" for a in AXES.values())
-    grid.add_argument(
-        "--x-axis",
-        choices=tuple(AXES),
-        default=None,
-        metavar="NAME",
-        help=f"custom phase space: hyperparameter on the x axis. Names: {axis_help}",
-    )
-    grid.add_argument(
-        "--y-axis",
-        choices=tuple(AXES),
-        default=None,
-        metavar="NAME",
-        help="custom phase space: hyperparameter on the y axis (names as --x-axis)",
-    )
-    grid.add_argument(
-        "--x-scale",
-        choices=SCALES,
-        default="log",
-        help="log: window bounds are log10 values (logspace); linear: raw values (linspace)",
-    )
-    grid.add_argument("--y-scale", choices=SCALES, default="log", help="as --x-scale")
-    grid.add_argument(
-        "--lr",
-        type=float,
-        default=0.1,
-        help="custom phase space: learning rate of every layer no axis sets",
-    )
-    grid.add_argument(
-        "--lr-hidden",
-        type=float,
-        default=None,
-        help="learning rate of the hidden-to-hidden matrices (depth >= 3); default: the "
-        "phase space's rule",
-    )
-    grid.add_argument(
-        "--offset", type=float, default=0.0, help="fixed input weight offset c when not an axis"
-    )
-    grid.add_argument(
-        "--init-scale",
-        type=float,
-        default=1.0,
-        help="fixed factor on every initial weight when not an axis",
-    )
-    grid.add_argument(
-        "--offset-mode",
-        choices=OFFSET_MODES,
-        default="every_step",
-        help="how the input weight offset c (offset axis or --offset) is applied: before every "
-        "step (reference code) or once at initialisation",
-    )
+    add_arguments(p, Condition, GROUPS)  # one flag per field of the condition
+    axes = "; ".join(f"{a.name}: {a.meaning} {a.interval}" for a in AXES.values())
+    grid = p.add_argument_group("hyperparameter window", f"Axis names (--x-axis, --y-axis): {axes}")
     grid.add_argument(
         "--window",
         type=float,
@@ -265,14 +77,14 @@ def _add_sweep(sub) -> None:
     eng = p.add_argument_group("engine")
     eng.add_argument(
         "--engine",
-        choices=("fused", "autodiff"),
-        default="fused",
+        choices=ENGINES,
+        default=ENGINES[0],
         help="fused: hand-written gradient (fast); autodiff: jax.grad (validation)",
     )
     eng.add_argument(
         "--dtype",
-        choices=("float64", "float32"),
-        default="float64",
+        choices=DTYPES,
+        default=DTYPES[0],
         help="float32 is a preview mode only",
     )
     eng.add_argument(
@@ -295,7 +107,6 @@ def _add_sweep(sub) -> None:
 
 
 def _run_sweep(args) -> None:
-    from trainability.condition import Condition
     from trainability.grid import Window
     from trainability.io import save_grid
     from trainability.sweep import Engine, axis_values, default_chunk, sweep
@@ -308,44 +119,7 @@ def _run_sweep(args) -> None:
         0 <= i < t for i, t in zip(args.tile, args.tiles, strict=True)
     ):
         raise ValueError(f"argument --tile: must lie in the {args.tiles[0]}x{args.tiles[1]} split")
-    cond = Condition(
-        activation=args.activation,
-        width=args.width,
-        depth=args.depth,
-        target_dim=args.target_dim,
-        dataset_ratio=args.dataset_ratio,
-        dataset_size=args.dataset_size,
-        batch_size=args.batch_size,
-        input_distribution=args.inputs,
-        draws=args.draws,
-        phase_space=args.phase_space,
-        offset_mode=args.offset_mode,
-        steps=args.steps,
-        seed=args.seed,
-        epsilon=args.epsilon,
-        readout=args.readout,
-        optimizer=args.optimizer,
-        momentum=args.momentum,
-        beta1=args.beta1,
-        beta2=args.beta2,
-        adam_eps=args.adam_eps,
-        weight_decay=args.weight_decay,
-        weight_decay_mode=args.weight_decay_mode,
-        schedule=args.schedule,
-        warmup_steps=args.warmup_steps,
-        final_lr_fraction=args.final_lr_fraction,
-        decay_every=args.decay_every,
-        decay_factor=args.decay_factor,
-        residual=args.residual,
-        lr_hidden=args.lr_hidden,
-        lr=args.lr,
-        offset=args.offset,
-        init_scale=args.init_scale,
-        x_axis=args.x_axis,
-        y_axis=args.y_axis,
-        x_scale=args.x_scale,
-        y_scale=args.y_scale,
-    )
+    cond = from_arguments(Condition, args)
     window = Window(*args.window, nx=nx, ny=ny)
     axis_values(cond, window)  # the float64 guard and the axis ranges, before any work
     engine = Engine(

@@ -31,29 +31,18 @@ both name it):
 4. an axis ``lr`` (every layer not named above);
 5. the field ``lr``.
 
-Training step t = 0 … T−1 for every weight matrix W with rate η (papers.md §1.1 is plain GD):
-
-- ``offset_mode="every_step"``: W_0 ← W_0 + c first (c = the offset axis or field ``offset``);
-- g = ∇ℓ(W), on the full batch or minibatch t; ``weight_decay_mode="l2"``: g ← g + λW;
-- ``optimizer``: ``gd`` d = g; ``momentum`` (heavy ball) v ← μv + g, d = v; ``nesterov``
-  v ← μv + g, d = g + μv; ``adam`` m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g²,
-  d = m̂/(√v̂ + eps) with m̂ = m/(1 − β1^(t+1)), v̂ = v/(1 − β2^(t+1)); state starts at zero;
-- W ← W − η·s(t)·d; ``weight_decay_mode="decoupled"`` (AdamW style, after the optimizer step,
-  on the updated weights): W ← W − η·s(t)·λ·W.
-
-Schedules s(t): ``constant`` 1; ``warmup`` min(1, (t+1)/warmup_steps) (1 when warmup_steps = 0);
-``cosine`` f + (1 − f)·(1 + cos(π·t/(T−1)))/2 with f = final_lr_fraction (s(0) = 1, s(T−1) = f);
-``step`` decay_factor^⌊t/decay_every⌋.
-
-Initial weights: W_i = init_scale·W_i(seed) + ε·N(0, 1) (per-pixel noise, ε = ``epsilon``),
-then + c on W_0 when ``offset_mode="init"``.
+What a field does to training is written where it is done: `trainability.step` (one training
+step: offset, gradient, weight decay, learning rates, schedule), `trainability.optimizers`
+(gd, momentum, nesterov, adam), `trainability.schedules`, and `trainability.pixels` (the
+per-pixel hyperparameters and initial weights).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
+
+from trainability.fields import Interval, boolean, check_fields, choice, integer, number, specs
 
 ACTIVATIONS = ("tanh", "relu", "identity", "sigmoid")
 PHASE_SPACES = ("lr_vs_lr", "offset_vs_lr", "custom")
@@ -66,6 +55,17 @@ WEIGHT_DECAY_MODES = ("l2", "decoupled")
 SCHEDULES = ("constant", "warmup", "cosine", "step")
 SCALES = ("log", "linear")
 
+# The groups of fields, in the order the CLI and config/README.md list them: key -> title.
+GROUPS = {
+    "network": "network",
+    "data": "data",
+    "initial": "initial weights",
+    "training": "training",
+    "optimizer": "optimizer and weight decay",
+    "schedule": "learning-rate schedule s(t), multiplying every layer's rate",
+    "axes": "phase space: the grid's two axes, and the values of hyperparameters that are not one",
+}
+
 
 class ConditionError(ValueError):
     """A condition field has a value outside its allowed set (message names the field)."""
@@ -77,38 +77,18 @@ class Axis:
 
     name: str
     meaning: str
-    low: float = 0.0
-    high: float = math.inf
-    high_open: bool = False  # the interval is [low, high) rather than [low, high]
+    interval: Interval
+    needs: tuple[str, tuple[str, ...]] | None = None  # (field, values) it is only read with
 
     def contains(self, value: float) -> bool:
-        below = value < self.high if self.high_open else value <= self.high
-        return bool(self.low <= value and below and math.isfinite(value))
-
-    @property
-    def interval(self) -> str:
-        return f"[{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+        return self.interval.contains(value)
 
 
-AXES: dict[str, Axis] = {
-    a.name: a
-    for a in (
-        Axis("lr", "learning rate of every layer no other rule names"),
-        Axis("lr_input", "learning rate of the input matrix W_0"),
-        Axis("lr_output", "learning rate of the output matrix W_{L-1}"),
-        Axis("lr_hidden", "learning rate of the hidden-to-hidden matrices (depth >= 3)"),
-        Axis("lr_even", "learning rate of W_0, W_2, ... (the reference's x axis)"),
-        Axis("lr_odd", "learning rate of W_1, W_3, ... (the reference's y axis)"),
-        Axis("momentum", "momentum mu (optimizer momentum or nesterov)", 0.0, 1.0, True),
-        Axis("beta1", "Adam's first-moment decay beta1", 0.0, 1.0, True),
-        Axis("beta2", "Adam's second-moment decay beta2", 0.0, 1.0, True),
-        Axis("weight_decay", "weight decay lambda (per weight_decay_mode)"),
-        Axis("warmup_steps", "length of the linear warm-up (schedule warmup; may be fractional)"),
-        Axis("offset", "constant c added to every entry of W_0 (per offset_mode)", -math.inf),
-        Axis("init_scale", "factor multiplying every initial weight"),
-        Axis("epsilon", "scale of the per-pixel initial weight noise epsilon*N(0,1)"),
-    )
-}
+def _axis_names() -> tuple[str, ...]:
+    """The names x_axis and y_axis may take (`AXES`, built from the declarations below)."""
+    return tuple(AXES)
+
+
 LR_AXES = ("lr", "lr_input", "lr_output", "lr_hidden", "lr_even", "lr_odd")
 FIXED_LR = "field lr"
 FIXED_LR_HIDDEN = "field lr_hidden"
@@ -118,117 +98,221 @@ FIXED_LR_HIDDEN = "field lr_hidden"
 class Condition:
     """One experiment: network, data and training. Defaults are the paper's tanh condition.
 
-    Fields added to the paper's setup (the module docstring gives the update equations):
-    ``optimizer`` (gd, momentum, nesterov, adam), ``momentum`` μ ∈ [0, 1), ``beta1``, ``beta2``
-    ∈ [0, 1), ``adam_eps`` > 0, ``weight_decay`` λ ≥ 0 with ``weight_decay_mode`` (l2,
-    decoupled), ``schedule`` (constant, warmup, cosine, step) with ``warmup_steps``,
-    ``final_lr_fraction``, ``decay_every``, ``decay_factor``; ``residual`` connections between
-    hidden layers (see `trainability.model`), ``lr_hidden`` (rate of the hidden-to-hidden
-    matrices, None = the phase space's rule), ``lr`` (rate of every layer no axis sets, in the
-    custom phase space), ``offset`` and ``init_scale`` (fixed values when not an axis);
-    ``x_axis``/``y_axis`` (custom phase space only) and ``x_scale``/``y_scale`` (log, linear).
-
-    ``draws`` says how the seed becomes weights, data and minibatches: ``legacy`` (default) is
-    JAX's random generator as JAX 0.4 ran it (``jax_threefry_partitionable`` off), the draws of
-    the paper's 2024 notebook; ``partitionable`` is today's JAX default, which draws other
-    networks from the same seed (docs/methods.md, "The paper's networks").
-
-    Axis names (`AXES`): lr (all layers), lr_input (W_0), lr_output (last matrix), lr_hidden
-    (hidden-to-hidden matrices), lr_even, lr_odd (the reference's rule), momentum, beta1, beta2,
-    weight_decay, warmup_steps, offset (added to W_0 per offset_mode), init_scale (multiplies
-    the initial weights), epsilon (per-pixel initial weight noise).
+    Each field is declared once below (`trainability.fields`): kind, default, allowed values,
+    help text, group, and whether it may span an axis. The checks, the ``sweep`` flags, the
+    schema's condition properties and the table of ``config/README.md`` all come from there;
+    the cross-field rules follow in `__post_init__`. The module docstring says where each
+    field acts.
     """
 
-    activation: str = "tanh"
-    width: int = 16
-    depth: int = 2
-    target_dim: int = 1
-    dataset_ratio: float = 1.0
-    dataset_size: int | None = None
-    batch_size: int | None = None
-    input_distribution: str = "normal"
-    draws: str = "legacy"
-    phase_space: str = "lr_vs_lr"
-    offset_mode: str = "every_step"
-    steps: int = 500
-    seed: int = 0
-    epsilon: float = 0.0
-    readout: str = "loss"
-    optimizer: str = "gd"
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    adam_eps: float = 1e-8
-    weight_decay: float = 0.0
-    weight_decay_mode: str = "l2"
-    schedule: str = "constant"
-    warmup_steps: int = 0
-    final_lr_fraction: float = 0.0
-    decay_every: int = 100
-    decay_factor: float = 0.5
-    residual: bool = False
-    lr_hidden: float | None = None
-    lr: float = 0.1
-    offset: float = 0.0
-    init_scale: float = 1.0
-    x_axis: str | None = None
-    y_axis: str | None = None
-    x_scale: str = "log"
-    y_scale: str = "log"
+    activation: str = choice(
+        "tanh",
+        ACTIVATIONS,
+        "network",
+        "hidden nonlinearity: tanh(√2z), √2·relu(z), z, sigmoid(√2z)",
+    )
+    width: int = integer(16, "network", "hidden width n, also the input dimension", low=1)
+    depth: int = integer(
+        2, "network", "number of weight matrices (2 = one hidden layer, the paper's net)", low=1
+    )
+    target_dim: int = integer(1, "network", "output dimension", low=1)
+    dataset_ratio: float = number(
+        1.0,
+        "data",
+        "data set size N = ratio × parameters / target_dim (identity: ratio × width)",
+        low=0,
+        low_open=True,
+    )
+    dataset_size: int | None = integer(
+        None,
+        "data",
+        "explicit data set size N (1: the paper's single-datapoint condition); null: from "
+        "dataset_ratio",
+        low=1,
+        nullable=True,
+    )
+    batch_size: int | None = integer(
+        None,
+        "training",
+        "minibatch size, drawn with replacement, the same sequence for every pixel (the tracked "
+        "loss stays full-batch); null: full batch",
+        low=1,
+        nullable=True,
+    )
+    input_distribution: str = choice(
+        "normal",
+        INPUT_DISTRIBUTIONS,
+        "data",
+        "inputs N(0, 1) (the reference code) or U(0, 1) (the follow-up report's text)",
+    )
+    draws: str = choice(
+        "legacy",
+        DRAWS,
+        "data",
+        "how the seed becomes weights, data and minibatches: legacy is JAX 0.4's generator, the "
+        "paper's 2024 networks; partitionable is today's JAX default, other networks from the "
+        "same seed",
+    )
+    phase_space: str = choice(
+        "lr_vs_lr",
+        PHASE_SPACES,
+        "axes",
+        "meaning of the two axes: lr_vs_lr x = learning rate of the even-numbered (input) "
+        "matrices, y = of the odd-numbered (output) ones; offset_vs_lr x = offset, y = lr of "
+        "every layer; custom: x_axis and y_axis",
+    )
+    offset_mode: str = choice(
+        "every_step",
+        OFFSET_MODES,
+        "axes",
+        "add the offset c to W_0 before every step (the reference code) or once at initialisation",
+    )
+    steps: int = integer(500, "training", "training steps T", low=1)
+    seed: int = integer(
+        0,
+        "data",
+        "seed of weights and data (reference scheme: PRNGKey(seed); minibatches use PRNGKey(42))",
+    )
+    epsilon: float = number(
+        0.0,
+        "initial",
+        "per-pixel initial weight noise: W ← W + ε·N(0, 1) (the follow-up report)",
+        low=0,
+        axis=True,
+    )
+    readout: str = choice(
+        "loss",
+        READOUTS,
+        "training",
+        "loss: the paper's measure only; probe: also store the output at a fixed probe input",
+    )
+    optimizer: str = choice(
+        "gd",
+        OPTIMIZERS,
+        "optimizer",
+        "update rule: gd W ← W − ηg; momentum (heavy ball) v ← μv + g, W ← W − ηv; nesterov "
+        "v ← μv + g, W ← W − η(g + μv); adam W ← W − η·m̂/(√v̂ + adam_eps), bias-corrected",
+    )
+    momentum: float = number(
+        0.9,
+        "optimizer",
+        "momentum μ of heavy-ball and Nesterov",
+        low=0,
+        high=1,
+        high_open=True,
+        axis=True,
+        needs=("optimizer", ("momentum", "nesterov")),
+    )
+    beta1: float = number(
+        0.9,
+        "optimizer",
+        "Adam's first-moment decay β1",
+        low=0,
+        high=1,
+        high_open=True,
+        axis=True,
+        needs=("optimizer", ("adam",)),
+    )
+    beta2: float = number(
+        0.999,
+        "optimizer",
+        "Adam's second-moment decay β2",
+        low=0,
+        high=1,
+        high_open=True,
+        axis=True,
+        needs=("optimizer", ("adam",)),
+    )
+    adam_eps: float = number(1e-8, "optimizer", "Adam's ε, added to √v̂", low=0, low_open=True)
+    weight_decay: float = number(
+        0.0, "optimizer", "weight decay λ (per weight_decay_mode)", low=0, axis=True
+    )
+    weight_decay_mode: str = choice(
+        "l2",
+        WEIGHT_DECAY_MODES,
+        "optimizer",
+        "l2: g ← g + λW; decoupled (AdamW style): W ← W − ηλW after the optimizer step",
+    )
+    schedule: str = choice(
+        "constant",
+        SCHEDULES,
+        "schedule",
+        "constant: s = 1; warmup: min(1, (t+1)/warmup_steps); cosine: from 1 at the first step "
+        "to final_lr_fraction at the last; step: decay_factor^⌊t/decay_every⌋",
+    )
+    warmup_steps: float = number(
+        0,
+        "schedule",
+        "length w of the linear warm-up, any real w ≥ 0 (0: none)",
+        low=0,
+        axis=True,
+        needs=("schedule", ("warmup",)),
+    )
+    final_lr_fraction: float = number(0.0, "schedule", "cosine: s at the last step", low=0)
+    decay_every: int = integer(100, "schedule", "step: steps between decays", low=1)
+    decay_factor: float = number(0.5, "schedule", "step: factor per decay", low=0, low_open=True)
+    residual: bool = boolean(
+        False,
+        "network",
+        "residual hidden-to-hidden blocks H_{i+1} = H_i + φ(Z_i)/√(depth − 2) (depth ≥ 3)",
+    )
+    lr_hidden: float | None = number(
+        None,
+        "axes",
+        "learning rate of the hidden-to-hidden matrices (depth ≥ 3); null: the phase space's rule",
+        low=0,
+        nullable=True,
+        axis=True,
+    )
+    lr: float = number(
+        0.1,
+        "axes",
+        "learning rate of every layer that no axis nor lr_hidden sets",
+        low=0,
+        axis=True,
+    )
+    offset: float = number(
+        0.0, "axes", "constant c added to every entry of W_0 (per offset_mode)", axis=True
+    )
+    init_scale: float = number(
+        1.0, "initial", "factor multiplying every initial weight", low=0, axis=True
+    )
+    x_axis: str | None = choice(
+        None,
+        _axis_names,
+        "axes",
+        "custom phase space: hyperparameter on the x axis",
+        nullable=True,
+    )
+    y_axis: str | None = choice(
+        None,
+        _axis_names,
+        "axes",
+        "custom phase space: hyperparameter on the y axis",
+        nullable=True,
+    )
+    x_scale: str = choice(
+        "log",
+        SCALES,
+        "axes",
+        "log: window bounds are log10 values (logspace); linear: the values (linspace)",
+    )
+    y_scale: str = choice("log", SCALES, "axes", "as x_scale, for the y axis")
 
     def __post_init__(self) -> None:
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("phase_space", self.phase_space, PHASE_SPACES)
-        _choice("offset_mode", self.offset_mode, OFFSET_MODES)
-        _choice("input_distribution", self.input_distribution, INPUT_DISTRIBUTIONS)
-        _choice("draws", self.draws, DRAWS)
-        _choice("readout", self.readout, READOUTS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("weight_decay_mode", self.weight_decay_mode, WEIGHT_DECAY_MODES)
-        _choice("schedule", self.schedule, SCHEDULES)
-        _choice("x_scale", self.x_scale, SCALES)
-        _choice("y_scale", self.y_scale, SCALES)
-        _at_least("width", self.width, 1)
-        _at_least("depth", self.depth, 1)
-        _at_least("target_dim", self.target_dim, 1)
-        _at_least("steps", self.steps, 1)
-        _at_least("warmup_steps", self.warmup_steps, 0)
-        _at_least("decay_every", self.decay_every, 1)
-        if self.dataset_size is not None:
-            _at_least("dataset_size", self.dataset_size, 1)
-        if not self.dataset_ratio > 0:
-            raise ConditionError(f"dataset_ratio must be > 0, got {self.dataset_ratio}")
-        if not self.epsilon >= 0:
-            raise ConditionError(f"epsilon must be >= 0, got {self.epsilon}")
-        for name in ("momentum", "beta1", "beta2"):
-            _in_interval(name, getattr(self, name), AXES[name])
-        for name in ("weight_decay", "lr", "init_scale", "final_lr_fraction"):
-            _in_interval(name, getattr(self, name), Axis(name, ""))
-        _in_interval("offset", self.offset, AXES["offset"])
-        if not (self.adam_eps > 0 and math.isfinite(self.adam_eps)):
-            raise ConditionError(f"adam_eps must be a finite number > 0, got {self.adam_eps}")
-        if not (self.decay_factor > 0 and math.isfinite(self.decay_factor)):
-            raise ConditionError(
-                f"decay_factor must be a finite number > 0, got {self.decay_factor}"
-            )
-        if not isinstance(self.residual, bool):
-            raise ConditionError(f"residual must be true or false, got {self.residual!r}")
+        check_fields(self, ConditionError)
         if self.residual and self.depth < 3:
             raise ConditionError(
                 f"residual needs depth >= 3 (hidden-to-hidden layers), got depth {self.depth}"
             )
-        if self.lr_hidden is not None:
-            _in_interval("lr_hidden", self.lr_hidden, Axis("lr_hidden", ""))
-            if self.depth < 3:
-                raise ConditionError(
-                    f"lr_hidden needs depth >= 3 (hidden-to-hidden layers), got depth {self.depth}"
-                )
-        if self.batch_size is not None:
-            _at_least("batch_size", self.batch_size, 1)
-            if self.batch_size > self.n_data:
-                raise ConditionError(
-                    f"batch_size must be <= the data set size {self.n_data}, got {self.batch_size}"
-                )
+        if self.lr_hidden is not None and self.depth < 3:
+            raise ConditionError(
+                f"lr_hidden needs depth >= 3 (hidden-to-hidden layers), got depth {self.depth}"
+            )
+        if self.batch_size is not None and self.batch_size > self.n_data:
+            raise ConditionError(
+                f"batch_size must be <= the data set size {self.n_data}, got {self.batch_size}"
+            )
         if self.n_data < 1:
             raise ConditionError(
                 f"dataset_ratio {self.dataset_ratio} gives an empty data set; raise it"
@@ -245,24 +329,21 @@ class Condition:
                     )
             return
         for name in ("x_axis", "y_axis"):
-            _choice(name, getattr(self, name), tuple(AXES))
+            if getattr(self, name) is None:
+                raise ConditionError(
+                    f"{name} must be one of {', '.join(AXES)} with phase_space custom; got None"
+                )
         if self.x_axis == self.y_axis:
             raise ConditionError(f"x_axis and y_axis must differ, both are {self.x_axis!r}")
-        needs = {
-            "momentum": ("optimizer", ("momentum", "nesterov")),
-            "beta1": ("optimizer", ("adam",)),
-            "beta2": ("optimizer", ("adam",)),
-            "warmup_steps": ("schedule", ("warmup",)),
-        }
         sources = self.lr_sources()
         for which, name in zip(("x_axis", "y_axis"), self.axis_names, strict=True):
-            if name in needs:
-                field, allowed = needs[name]
-                if getattr(self, field) not in allowed:
-                    raise ConditionError(
-                        f"{which} {name} needs {field} {' or '.join(allowed)}, "
-                        f"got {getattr(self, field)!r}"
-                    )
+            needs = AXES[name].needs
+            if needs is not None and getattr(self, needs[0]) not in needs[1]:
+                field, allowed = needs
+                raise ConditionError(
+                    f"{which} {name} needs {field} {' or '.join(allowed)}, "
+                    f"got {getattr(self, field)!r}"
+                )
             if name in LR_AXES and name not in sources:
                 raise ConditionError(
                     f"{which} {name} sets no layer's learning rate at depth {self.depth} "
@@ -340,6 +421,31 @@ class Condition:
         return dataclasses.asdict(self)
 
 
+def _axes() -> dict[str, Axis]:
+    """The registry: the learning-rate axes (each with lr's interval), then every field
+    declared with ``axis=True``, its help text as its meaning."""
+    declared = specs(Condition)
+    rates = declared["lr"][0]
+    out = {
+        name: Axis(name, meaning, rates.interval)
+        for name, meaning in (
+            ("lr", rates.help),
+            ("lr_input", "learning rate of the input matrix W_0"),
+            ("lr_output", "learning rate of the output matrix W_{L-1}"),
+            ("lr_hidden", declared["lr_hidden"][0].help),
+            ("lr_even", "learning rate of W_0, W_2, ... (the reference's x axis)"),
+            ("lr_odd", "learning rate of W_1, W_3, ... (the reference's y axis)"),
+        )
+    }
+    for name, (spec, _) in declared.items():
+        if spec.axis and name not in out:
+            out[name] = Axis(name, spec.help, spec.interval, spec.needs)
+    return out
+
+
+AXES: dict[str, Axis] = _axes()
+
+
 def check_axis_values(cond: Condition, x, y) -> None:
     """Refuse a window whose pixel values leave an axis's allowed interval (`AXES`)."""
     for which, name, scale, values in (
@@ -354,22 +460,3 @@ def check_axis_values(cond: Condition, x, y) -> None:
                 f"the window's {which} axis ({name}) must stay inside {axis.interval}, but its "
                 f"{bounds} values from {lo!r} to {hi!r}"
             )
-
-
-def _choice(name: str, value, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConditionError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-
-
-def _at_least(name: str, value, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ConditionError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
-def _in_interval(name: str, value, axis: Axis) -> None:
-    try:
-        ok = axis.contains(float(value))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ConditionError(f"{name} must be a finite number in {axis.interval}, got {value!r}")

@@ -1,9 +1,12 @@
-"""Lyapunov exponents of gradient descent over a learning-rate window (papers.md §3).
+"""Lyapunov exponents of training over a hyperparameter window (papers.md §3).
 
 The follow-up report [ASU] (papers.md §3) colours the lr_vs_lr plane by a "Lyapunov exponent" of
-training. Two quantities are computed here, per pixel of a `Window`, for plain gradient descent
-on the network of `trainability.model` (float64; layer i uses the learning rate
-η_i = lr_x if i is even else lr_y; full batch, or the minibatch sequence of `init_problem`).
+training. Two quantities are computed here, per pixel of a `Window`, for any condition: each
+pixel starts from the weights `trainability.sweep.sweep` starts it from and trains with the
+step the sweep takes (`trainability.step.train_step`: the condition's network, residual blocks,
+offset, optimizer, weight decay, schedule, full batch or minibatches), with the pixel's
+hyperparameters from the window's axes (`trainability.pixels`), in float64 with the fused
+gradient. (``readout`` says what a sweep stores, not how it trains: it changes nothing here.)
 
 **1. The report's twin-trajectory estimate** (`twin_trajectory_exponent`). Train the unperturbed
 network W and a twin W' started from W + ε·N(0, 1) side by side with the same learning rates. Let
@@ -20,20 +23,23 @@ number); the time is finite (T steps, each term divided by its own t, then avera
 early steps most); the log is taken per output entry and then averaged (a mean of logs, not the
 log of a norm); and it measures separation in output space, not in weight space.
 
-**2. The maximal Lyapunov exponent of the gradient-descent map** (`maximal_exponent`), by
-Benettin's method. Gradient descent iterates F_t(W) = W − η ⊙ ∇ℓ_t(W) (ℓ_t the full-batch loss,
-or the loss of minibatch t); its maximal exponent is
+**2. The maximal Lyapunov exponent of the training map** (`maximal_exponent`), by Benettin's
+method. Training iterates F_t(W, s) = (W', s'), one `train_step` on the weights W and the
+optimizer state s (for gradient descent F_t(W) = W − η ⊙ ∇ℓ_t(W), ℓ_t the full-batch loss or the
+loss of minibatch t, and there is no state); its maximal exponent is
 
     λ_max = lim_{T→∞} (1/T) ln ‖J_{T−1} ⋯ J_1 J_0 u_0‖ = lim_{T→∞} (1/T) Σ_{t<T} ln ‖J_t u_t‖,
 
-with J_t = ∂F_t/∂W at W_t, u_{t+1} = J_t u_t / ‖J_t u_t‖ (renormalised), and u_0 a unit vector.
-‖·‖ is the Euclidean norm over all weight entries, all layers concatenated. J_t u_t is one
-`jax.jvp` of the step map (a Hessian-vector product: J u = u − η ⊙ H u). u_0 is one fixed draw
-(``tangent_seed``), the same for every pixel. The estimate is the average over the steps t
-during which the run is finite: ℓ_t finite, ℓ_t ≤ 10²⁰·ℓ_0 (`measure.RETIRE_FACTOR`) and
-‖J_t u_t‖ finite and nonzero; the first step that fails ends the average for that pixel. Pixels
-that never pass get NaN. For a quadratic loss (depth-1 identity network) F is linear and the
-estimate over T steps is exactly (1/T) ln ‖(I − ηH)ᵀ u_0‖ → ln max_i |1 − ηλ_i(H)|.
+with J_t = ∂F_t/∂(W, s) at (W_t, s_t), u_{t+1} = J_t u_t / ‖J_t u_t‖ (renormalised), and u_0 a
+unit vector. ‖·‖ is the Euclidean norm over all weight and optimizer-state entries, all layers
+concatenated. J_t u_t is one `jax.jvp` of the whole step map, optimizer state included (for
+gradient descent a Hessian-vector product: J u = u − η ⊙ H u). u_0 is one fixed draw on the
+weights (``tangent_seed``) and zero on the state, the same for every pixel. The estimate is
+the average over the steps t during which the run is finite: ℓ_t finite, ℓ_t ≤ 10²⁰·ℓ_0
+(`measure.RETIRE_FACTOR`) and ‖J_t u_t‖ finite and nonzero; the first step that fails ends the
+average for that pixel. Pixels that never pass get NaN. For a quadratic loss (depth-1 identity
+network) and gradient descent F is linear and the estimate over T steps is exactly
+(1/T) ln ‖(I − ηH)ᵀ u_0‖ → ln max_i |1 − ηλ_i(H)|.
 
 Neither function labels pixels converged/diverged: overlay the boundary from the sweep grid
 (`trainability.sweep.sweep` on the same condition and window; the pixels are the same).
@@ -61,13 +67,10 @@ from trainability._jax import jax, jnp
 from trainability.condition import Condition
 from trainability.grid import Window
 from trainability.measure import RETIRE_FACTOR
-from trainability.model import (
-    forward,
-    fused_loss,
-    fused_loss_and_grads,
-    init_problem,
-    perturb_weights,
-)
+from trainability.model import forward, init_problem
+from trainability.optimizers import optimizer
+from trainability.pixels import initial_weights, pixel_table, step_table, window_pixels
+from trainability.step import train_step
 
 GAP_FLOOR = 1e-10  # the report's constant inside the log: ln((|Z' − Z| + 1e-10)/ε)
 TANGENT_SEED = 20240502  # key of the initial tangent direction u_0 of `maximal_exponent`
@@ -76,33 +79,38 @@ TANGENT_SEED = 20240502  # key of the initial tangent direction u_0 of `maximal_
 def twin_trajectory_exponent(
     cond: Condition, window: Window, epsilon: float = 1e-5, chunk: int = 128
 ) -> np.ndarray:
-    """The report's "Lyapunov exponent" per pixel, (ny, nx) float64 (row = y = lr of odd layers).
+    """The report's "Lyapunov exponent" per pixel, (ny, nx) float64 (row = y).
 
     value = (1/T) Σ_{t=1}^{T} mean_{n,k} ln((|Z'_t − Z_t|_{nk} + 1e-10)/ε) / t, with Z_t, Z'_t
-    the outputs on the training set before update t of the unperturbed run and of its twin
-    started from W + ε·N(0, 1); non-finite values become NaN (see the module docstring for why
-    this is not a Lyapunov exponent in the strict sense).
+    the outputs on the training set before update t of the run and of its twin; non-finite
+    values become NaN (see the module docstring for why this is not a Lyapunov exponent in the
+    strict sense). ``cond.steps`` is T.
 
-    The twin's noise is `model.perturb_weights(W, ε, cond.seed, p)` for pixel p = row·nx + col:
-    an independent draw per pixel, as in the report's notebook (which draws one (P, …) normal
-    array from a key split from PRNGKey(42)); the bits differ from the notebook's, the
-    distribution does not. So the twin starts from exactly the weights `sweep` uses for
-    ``cond.replace(epsilon=ε)`` on the same window. ``cond.epsilon`` itself is not used: the
-    reference run always starts from the unperturbed weights. With minibatches both runs see
-    the same minibatch sequence (the notebook would draw the twin's from other keys, but it only
-    ran full batch). ``cond.steps`` is T.
+    The run starts from the weights `sweep` starts pixel p = row·nx + col from; the twin from
+    those of the condition with ``epsilon`` raised by ε, i.e. the run's weights plus ε times
+    the per-pixel noise of `model.perturb_weights` (an independent draw per pixel, as in the
+    report's notebook, which draws one (P, …) normal array from a key split from
+    PRNGKey(42); the bits differ from the notebook's, the distribution does not). With
+    ``cond.epsilon`` = 0 the twin starts from exactly the weights `sweep` uses for
+    ``cond.replace(epsilon=ε)`` on the same window. Both runs take the condition's training
+    step (`trainability.step`) with their own optimizer state and see the same minibatch
+    sequence (the notebook would draw the twin's from other keys, but it only ran full batch).
     """
-    _check(cond, chunk)
+    _check(chunk)
     if not epsilon > 0:
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
-    problem, rates, pixel_index, data, size, base = _setup(cond, window, chunk)
+    pixels = _Pixels(cond, window, chunk)
+    twin_cond = cond.replace(epsilon=cond.epsilon + epsilon)
+    twin_table = dict(pixels.table)
+    if "epsilon" in twin_table:
+        twin_table["epsilon"] = twin_table["epsilon"] + epsilon
     run = jax.jit(partial(_twin_chunk, cond=cond, epsilon=float(epsilon)))
 
-    values = np.empty(rates.shape[0])
-    for idx in _chunks(rates.shape[0], size):
-        padded = np.resize(idx, size)  # pad the last chunk with copies
-        twin = perturb_weights(problem.weights, epsilon, cond.seed, pixel_index[padded])
-        out = run(base, twin, rates[padded], data)
+    values = np.empty(pixels.n)
+    for idx, padded in pixels.chunks():
+        base = pixels.weights(cond, pixels.table, padded)
+        twin = pixels.weights(twin_cond, twin_table, padded)
+        out = run(base, twin, pixels.hp(padded), pixels.data)
         values[idx] = np.asarray(out)[: idx.size]
     values[~np.isfinite(values)] = np.nan
     return values.reshape(window.shape)
@@ -116,7 +124,7 @@ def maximal_exponent(
     tangent_seed: int = TANGENT_SEED,
     return_steps: bool = False,
 ):
-    """Maximal Lyapunov exponent of the gradient-descent map per pixel, by Benettin's method.
+    """Maximal Lyapunov exponent of the training map per pixel, by Benettin's method.
 
     Returns the (ny, nx) float64 array of λ = (1/S) ln ‖J_{S−1} ⋯ J_0 u_0‖ = (1/S) Σ_{t<S}
     ln ‖J_t u_t‖ (u_t renormalised), where S ≤ cond.steps is the number of leading steps during
@@ -125,27 +133,25 @@ def maximal_exponent(
 
     The tangent vector is divided by its norm every ``renorm_every`` steps, and the growth is
     accumulated in logs, so the result does not depend on ``renorm_every`` except through
-    rounding (and overflow of the unnormalised tangent if it is too large). u_0 is a standard
-    normal draw from PRNGKey(tangent_seed), one array per layer, scaled to unit norm over all
-    layers together, the same for every pixel. Weights start unperturbed (``cond.epsilon`` is
-    not used).
+    rounding (and overflow of the unnormalised tangent if it is too large). u_0 is
+    `initial_tangent` on the weights and zero on the optimizer state, the same for every
+    pixel; the run starts from the weights `sweep` starts the pixel from.
     """
-    _check(cond, chunk)
+    _check(chunk)
     if not isinstance(renorm_every, int) or renorm_every < 1:
         raise ValueError(f"renorm_every must be an integer >= 1, got {renorm_every!r}")
-    _, rates, _, data, size, base = _setup(cond, window, chunk)
+    pixels = _Pixels(cond, window, chunk)
     tangent = tuple(
-        jnp.broadcast_to(jnp.asarray(u), (size, *u.shape))
+        jnp.broadcast_to(jnp.asarray(u), (pixels.size, *u.shape))
         for u in initial_tangent(cond, tangent_seed)
     )
     run = jax.jit(partial(_benettin_chunk, cond=cond, renorm_every=renorm_every))
 
-    n = rates.shape[0]
-    growth = np.empty(n)
-    steps = np.empty(n, np.int64)
-    for idx in _chunks(n, size):
-        padded = np.resize(idx, size)
-        total, count = run(base, tangent, rates[padded], data)
+    growth = np.empty(pixels.n)
+    steps = np.empty(pixels.n, np.int64)
+    for idx, padded in pixels.chunks():
+        weights = pixels.weights(cond, pixels.table, padded)
+        total, count = run(weights, tangent, pixels.hp(padded), pixels.data)
         growth[idx] = np.asarray(total)[: idx.size]
         steps[idx] = np.asarray(count)[: idx.size]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -157,8 +163,8 @@ def maximal_exponent(
 
 
 def initial_tangent(cond: Condition, tangent_seed: int = TANGENT_SEED) -> tuple[np.ndarray, ...]:
-    """u_0: one N(0, 1) array per layer from split(PRNGKey(tangent_seed), depth), scaled so that
-    the Euclidean norm over all layers together is 1."""
+    """u_0 on the weights: one N(0, 1) array per layer from split(PRNGKey(tangent_seed), depth),
+    scaled so that the Euclidean norm over all layers together is 1."""
     keys = jax.random.split(jax.random.PRNGKey(tangent_seed), cond.depth)
     parts = [
         np.asarray(jax.random.normal(keys[i], shape, dtype=jnp.float64))
@@ -168,104 +174,93 @@ def initial_tangent(cond: Condition, tangent_seed: int = TANGENT_SEED) -> tuple[
     return tuple(p / norm for p in parts)
 
 
-def _check(cond: Condition, chunk: int) -> None:
-    if cond.phase_space != "lr_vs_lr":
-        raise ValueError(
-            f"Lyapunov exponents need phase_space 'lr_vs_lr', got {cond.phase_space!r}"
-        )
+def _check(chunk: int) -> None:
     if not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
 
 
-def _setup(cond: Condition, window: Window, chunk: int):
-    """What both estimators start from: the problem, per-pixel rates and indices, the data,
-    the chunk size and the initial weights broadcast over one chunk."""
-    problem = init_problem(cond)
-    rates, pixel_index = _pixel_rates(cond, window)
-    size = min(chunk, rates.shape[0])
-    base = tuple(jnp.broadcast_to(jnp.asarray(w), (size, *w.shape)) for w in problem.weights)
-    return problem, rates, pixel_index, _data(problem), size, base
+class _Pixels:
+    """What both estimators start from: the window's pixels and their table, the data, and
+    chunks of ``chunk`` pixels (the last padded with copies)."""
+
+    def __init__(self, cond: Condition, window: Window, chunk: int):
+        problem = init_problem(cond)
+        _, _, xs, ys, self.index = window_pixels(cond, window)
+        self.table = pixel_table(cond, xs, ys)
+        self.weights0 = problem.weights
+        mb = None if problem.minibatches is None else jnp.asarray(problem.minibatches)
+        self.data = (jnp.asarray(problem.X), jnp.asarray(problem.Y), mb)
+        self.n = xs.size
+        self.size = min(chunk, self.n)
+
+    def chunks(self):
+        for a in range(0, self.n, self.size):
+            idx = np.arange(a, min(a + self.size, self.n))
+            yield idx, np.resize(idx, self.size)
+
+    def hp(self, padded) -> dict:
+        return {k: v[padded] for k, v in step_table(self.table).items()}
+
+    def weights(self, cond: Condition, table: dict, padded) -> tuple:
+        rows = {k: v[padded] for k, v in table.items()}
+        start = initial_weights(cond, self.weights0, rows, self.index[padded])
+        return tuple(jnp.asarray(w) for w in start)
 
 
-def _pixel_rates(cond: Condition, window: Window):
-    """Per-pixel layer learning rates (P × depth, row-major over (ny, nx)) and pixel indices."""
-    x, y = window.axes()
-    xs = np.broadcast_to(x[None, :], window.shape).ravel()
-    ys = np.broadcast_to(y[:, None], window.shape).ravel()
-    rates = np.stack([xs if i % 2 == 0 else ys for i in range(cond.depth)], axis=1)
-    return np.ascontiguousarray(rates, np.float64), np.arange(xs.size)
-
-
-def _data(problem):
-    mb = None if problem.minibatches is None else jnp.asarray(problem.minibatches)
-    return jnp.asarray(problem.X), jnp.asarray(problem.Y), mb
-
-
-def _chunks(n: int, size: int):
-    return [np.arange(a, min(a + size, n)) for a in range(0, n, size)]
-
-
-def _gradient(weights, t, data, cond: Condition):
-    """(full-batch loss ℓ_t, gradient of step t) for a pixel-major chunk of weights."""
-    X, Y, minibatches = data
-    if minibatches is None:
-        return fused_loss_and_grads(weights, X, Y, cond.activation)
-    idx = minibatches[jnp.minimum(t, cond.steps - 1)]
-    grads = fused_loss_and_grads(weights, X[idx], Y[idx], cond.activation)[1]
-    return fused_loss(weights, X, Y, cond.activation), grads
-
-
-def _descend(weights, grads, rates):
-    return tuple(
-        w - rates[:, i, None, None] * g for i, (w, g) in enumerate(zip(weights, grads, strict=True))
-    )
-
-
-def _twin_chunk(base, twin, rates, data, *, cond: Condition, epsilon: float):
+def _twin_chunk(base, twin, hp, data, *, cond: Condition, epsilon: float):
     """Σ_t λ_t / T of one chunk (see `twin_trajectory_exponent`), one `lax.scan` over T steps."""
     X = data[0]
-    outputs = jax.vmap(forward, in_axes=(0, None, None))
+    outputs = jax.vmap(forward, in_axes=(0, None, None, None))
+    init = optimizer(cond, hp).init
+    step = partial(train_step, hp=hp, data=data, cond=cond)
 
-    def step(carry, t):
-        w, v, total = carry
-        gap = jnp.abs(outputs(v, X, cond.activation) - outputs(w, X, cond.activation))
+    def body(carry, t):
+        w, w_state, v, v_state, total = carry
+        (w, w_state), (_, w_seen) = step(w, w_state, t)
+        (v, v_state), (_, v_seen) = step(v, v_state, t)
+        z_w = outputs(w_seen, X, cond.activation, cond.residual)
+        z_v = outputs(v_seen, X, cond.activation, cond.residual)
+        gap = jnp.abs(z_v - z_w)
         lam = jnp.mean(jnp.log((gap + GAP_FLOOR) / epsilon), axis=(1, 2)) / (t + 1)
-        w = _descend(w, _gradient(w, t, data, cond)[1], rates)
-        v = _descend(v, _gradient(v, t, data, cond)[1], rates)
-        return (w, v, total + lam), None
+        return (w, w_state, v, v_state, total + lam), None
 
-    start = (base, twin, jnp.zeros(rates.shape[0]))
-    (_, _, total), _ = jax.lax.scan(step, start, jnp.arange(cond.steps))
-    return total / cond.steps
+    start = (base, init(base), twin, init(twin), jnp.zeros(base[0].shape[0]))
+    carry, _ = jax.lax.scan(body, start, jnp.arange(cond.steps))
+    return carry[-1] / cond.steps
 
 
-def _benettin_chunk(weights, tangent, rates, data, *, cond: Condition, renorm_every: int):
-    """(ln ‖J_{S−1}⋯J_0 u_0‖, S) per pixel of one chunk, one `lax.scan` over cond.steps steps."""
-    p = rates.shape[0]
+def _benettin_chunk(weights, tangent, hp, data, *, cond: Condition, renorm_every: int):
+    """(ln ‖J_{S−1}⋯J_0 u_0‖, S) per pixel of one chunk, one `lax.scan` over cond.steps steps.
 
-    def step(carry, t):
-        w, u, log_scale, total, count, alive, loss0 = carry
+    The map is the whole training step on (weights, optimizer state); the tangent lives in
+    the same space and its norm is taken over both."""
+    p = weights[0].shape[0]
+    opt_state = optimizer(cond, hp).init(weights)
+    tangent = (tangent, tuple(jnp.zeros_like(s) for s in opt_state))
 
-        def step_map(w):
-            loss, grads = _gradient(w, t, data, cond)
-            return _descend(w, grads, rates), loss
+    def body(carry, t):
+        state, u, log_scale, total, count, alive, loss0 = carry
 
-        w_new, u_new, loss = jax.jvp(step_map, (w,), (u,), has_aux=True)
+        def step_map(state):
+            new_state, (loss, _) = train_step(*state, t, hp, data, cond=cond)
+            return new_state, loss
+
+        state, u_new, loss = jax.jvp(step_map, (state,), (u,), has_aux=True)
         loss0 = jnp.where(t == 0, loss, loss0)
-        norm = jnp.sqrt(sum(jnp.sum(a * a, axis=(1, 2)) for a in u_new))
+        norm = jnp.sqrt(sum(jnp.sum(a * a, axis=(1, 2)) for a in jax.tree.leaves(u_new)))
         growth = log_scale + jnp.log(norm)  # ln ‖J_t ⋯ J_0 u_0‖
         alive = alive & jnp.isfinite(loss) & (loss <= RETIRE_FACTOR * loss0) & jnp.isfinite(growth)
         total = jnp.where(alive, growth, total)
         count = jnp.where(alive, t + 1, count)
         renorm = (t + 1) % renorm_every == 0
         scale = jnp.where(renorm & (norm > 0) & jnp.isfinite(norm), norm, 1.0)
-        u_new = tuple(a / scale[:, None, None] for a in u_new)
+        u_new = jax.tree.map(lambda a: a / scale[:, None, None], u_new)
         log_scale = log_scale + jnp.log(scale)
-        return (w_new, u_new, log_scale, total, count, alive, loss0), None
+        return (state, u_new, log_scale, total, count, alive, loss0), None
 
     zeros = jnp.zeros(p)
     start = (
-        weights,
+        (weights, opt_state),
         tangent,
         zeros,
         zeros,
@@ -273,5 +268,5 @@ def _benettin_chunk(weights, tangent, rates, data, *, cond: Condition, renorm_ev
         jnp.ones(p, bool),
         jnp.ones(p),
     )
-    carry, _ = jax.lax.scan(step, start, jnp.arange(cond.steps))
+    carry, _ = jax.lax.scan(body, start, jnp.arange(cond.steps))
     return carry[3], carry[4]

@@ -1,0 +1,38 @@
+"""`Engine`: how a sweep is computed, never what (the condition says what).
+
+The engine knobs are the gradient implementation (``fused``: hand-written backward pass, fast;
+``autodiff``: `jax.grad` of the reference loss, for validation), the precision, and the work
+decomposition: pixels per compiled chunk, steps per segment, pixels per host block, threads,
+and early exit of diverged pixels (`trainability.sweep`). The chunk size is part of the
+numerical definition, like the dtype; block, threads and tiles change no bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ENGINES = ("fused", "autodiff")
+DTYPES = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """How a sweep is computed (never what): engine, precision and work decomposition."""
+
+    name: str = ENGINES[0]
+    dtype: str = DTYPES[0]
+    chunk: int = 128
+    segment: int = 25
+    block: int = 8192
+    threads: int = 1
+    early_exit: bool = True
+
+    def __post_init__(self) -> None:
+        if self.name not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {self.name!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {self.dtype!r}")
+        for name in ("chunk", "segment", "block", "threads"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")

@@ -1,0 +1,107 @@
+"""The pixels of a window: where they sit, their hyperparameters and their initial weights.
+
+Pixel p = row·nx + col of a window (row = y) trains one network. Its two axis values become
+hyperparameters in one place, `pixel_table`; every hyperparameter that is not an axis is the
+condition's field of the same name, and `hyperparameter` reads either inside a compiled step.
+`initial_weights` starts each pixel's network:
+
+    W_i = init_scale·W_i(seed) + ε·N(0, 1)   (per-pixel noise, ε = ``epsilon``),
+
+then W_0 + c when ``offset_mode`` is ``init`` (c = ``offset``). With init_scale = 1 and ε = 0
+(fixed) every pixel starts from exactly the seed's weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trainability.condition import AXES, FIXED_LR, FIXED_LR_HIDDEN, Condition, check_axis_values
+from trainability.grid import Window
+from trainability.model import perturb_weights
+
+INITIAL = ("init_scale", "epsilon")  # the axes read only when the weights are drawn
+
+
+def axis_values(cond: Condition, window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel values (x, y) of ``window`` on the condition's scales, after the float64 guard and
+    the check that every value lies in its axis's allowed interval (both before any work)."""
+    x, y = window.axes(cond.x_scale, cond.y_scale)
+    check_axis_values(cond, x, y)
+    return x, y
+
+
+def window_pixels(cond: Condition, window: Window, tile=None, tiles=(1, 1)):
+    """(x, y, xs, ys, pixel_index) of the window, or of its tile (i, j) of ``tiles``: the axis
+    values, then per pixel (row-major) its x, its y and its index p in the whole window."""
+    x_all, y_all = axis_values(cond, window)
+    rows, cols = window.tile(*tile, tiles) if tile is not None else (slice(None), slice(None))
+    x, y = x_all[cols], y_all[rows]
+    row_index = np.arange(window.ny)[rows]
+    col_index = np.arange(window.nx)[cols]
+    pixel_index = (row_index[:, None] * window.nx + col_index[None, :]).ravel()
+    xs = np.broadcast_to(x[None, :], (len(y), len(x))).ravel()
+    ys = np.broadcast_to(y[:, None], (len(y), len(x))).ravel()
+    return x, y, xs, ys, pixel_index
+
+
+def pixel_table(cond: Condition, xs, ys, dtype=np.float64) -> dict[str, np.ndarray]:
+    """The per-pixel hyperparameter table, the one place where axes become hyperparameters.
+
+    ``lr`` is always there: the learning rate of each layer (P × depth), from the axes or the
+    condition's fields by the rules of `trainability.condition`. Every other axis (momentum,
+    beta1, beta2, weight_decay, warmup_steps, offset, init_scale, epsilon) adds one (P,) entry
+    under its own name; a hyperparameter absent from the table is the condition's fixed field.
+    """
+    xs = np.asarray(xs, np.float64)
+    ys = np.asarray(ys, np.float64)
+    on_axis = dict(zip(cond.axis_names, (xs, ys), strict=True))
+    fixed = {FIXED_LR: cond.lr, FIXED_LR_HIDDEN: cond.lr_hidden}
+    columns = [
+        on_axis[src] if src in on_axis else np.full_like(xs, fixed[src])
+        for src in cond.lr_sources()
+    ]
+    table = {"lr": np.stack(columns, axis=1).astype(dtype)}
+    for name, values in on_axis.items():
+        if name in AXES and not name.startswith("lr"):
+            table[name] = values.astype(dtype)
+    return table
+
+
+def step_table(table: dict) -> dict:
+    """The entries of a pixel table that the training step reads (all but `INITIAL`)."""
+    return {k: v for k, v in table.items() if k not in INITIAL}
+
+
+def hyperparameter(cond: Condition, hp: dict, name: str):
+    """A hyperparameter broadcastable against pixel-major weights: its (P, 1, 1) column of the
+    table ``hp`` when it is an axis, else the condition's field (a Python number)."""
+    return hp[name][:, None, None] if name in hp else getattr(cond, name)
+
+
+def initial_weights(cond: Condition, weights0, table: dict, pixel_index, dtype=np.float64):
+    """Pixel-major W_i = init_scale·W_i(seed) + ε·N(0, 1), then + c on W_0 in init mode.
+
+    ``weights0`` are the seed's weights (`trainability.model.init_problem`) in ``dtype``,
+    ``table`` the pixels' rows of `pixel_table`, ``pixel_index`` their indices in the window
+    (the noise of pixel p does not depend on where p is computed)."""
+    n = len(pixel_index)
+    scale = table.get("init_scale", cond.init_scale)
+    epsilon = table.get("epsilon", cond.epsilon)
+    noisy = "epsilon" in table or cond.epsilon > 0
+    if "init_scale" not in table and cond.init_scale == 1.0:
+        if noisy:
+            start = perturb_weights(weights0, epsilon, cond.seed, pixel_index)
+            weights = [np.array(w, dtype) for w in start]
+        else:
+            weights = [np.repeat(w[None], n, axis=0) for w in weights0]
+    else:
+        factor = np.broadcast_to(np.asarray(scale, dtype), (n,))[:, None, None]
+        weights = [factor * w[None] for w in weights0]
+        if noisy:
+            zeros = tuple(np.zeros_like(w) for w in weights0)
+            noise = perturb_weights(zeros, epsilon, cond.seed, pixel_index)
+            weights = [w + np.asarray(e, dtype) for w, e in zip(weights, noise, strict=True)]
+    if cond.offset_mode == "init" and ("offset" in table or cond.offset != 0.0):
+        offset = np.broadcast_to(np.asarray(table.get("offset", cond.offset), dtype), (n,))
+        weights[0] = weights[0] + offset[:, None, None]
+    return weights
