@@ -1,6 +1,6 @@
 """Fractal trainability boundaries: the workflow.
 
-Methods, in the order the rules run (Sohl-Dickstein 2024; papers.md §1):
+Methods, in the order the rules run (Sohl-Dickstein 2024; docs/methods.md §1):
   1. every condition of the study trains one mean-field MLP per pixel of a 2-D grid of
      hyperparameters, the grid cut into tiles that run as independent jobs (sweep.smk);
   2. the tiles are merged into one grid per condition and drawn as heatmaps with the paper's

@@ -1,4 +1,4 @@
-"""Tests for trainability.toys against the numbers in papers.md (§2, §4 items 1-10)."""
+"""Tests for trainability.toys against the numbers of docs/methods.md §6."""
 
 import math
 
@@ -28,7 +28,7 @@ TWO_PI = 2 * math.pi
 
 
 def _np_value(loss, x):
-    """papers.md §2.1 formulas, written independently in numpy (x: (..., d))."""
+    """docs/methods.md §6 formulas, written independently in numpy (x: (..., d))."""
     k, k2 = TWO_PI / loss.wavelength, TWO_PI / loss.wavelength2
     if loss.kind == "multiplicative":
         return (x**2).sum(-1) * (1 + loss.eps * np.cos(k * x).sum(-1))
@@ -83,7 +83,7 @@ def test_additive_convex_iff_below_critical_roughness(lam):
 
 def test_two_cosines_min_curvature():
     # Liu's two-cosine loss (lam1 = 0.3, lam2 = 0.5): single-cosine thresholds
-    # eps_c = lam^2 / (2 pi^2) = 0.00456 and 0.01267 (papers.md §2.4, Fig. 4a).
+    # eps_c = lam^2 / (2 pi^2) = 0.00456 and 0.01267 (docs/methods.md §6, Fig. 4a).
     for e1c, e2c in [(0.3**2 * CRITICAL_ROUGHNESS, 0.0), (0.0, 0.5**2 * CRITICAL_ROUGHNESS)]:
         for f, convex in [(1 - 1e-9, True), (1 + 1e-9, False)]:
             loss = ToyLoss("two_cosines", e1c * f, 0.3, eps2=e2c * f, wavelength2=0.5)
@@ -122,7 +122,7 @@ def test_lr_grid():
 
 
 def test_pure_quadratic_single_boundary_at_lr_one():
-    """papers.md §4.1: f = x^2 diverges iff lr > 1; lr = 1 oscillates, bounded."""
+    """docs/methods.md §6: f = x^2 diverges iff lr > 1; lr = 1 oscillates, bounded."""
     quad = ToyLoss("additive", 0.0, 1.0)
     # Threshold = f(x0): any growth diverges, so the boundary is exactly lr = 1.
     levels = 16
@@ -177,7 +177,7 @@ def test_strip_values_closed_form():
 
 
 def test_additive_alpha_zero_below_and_positive_above_critical():
-    """papers.md §4.3-4.4: x0 = 5, lam = 1, 2**16 grid, threshold 1e8."""
+    """docs/methods.md §6: x0 = 5, lam = 1, 2**16 grid, threshold 1e8."""
     for theta, fractal in [(0.01, False), (0.04, False), (0.1, True), (0.2, True)]:
         res = toy_dimension(ToyLoss("additive", theta, 1.0), 5.0, levels=16, threshold=1e8)
         if fractal:
@@ -189,7 +189,7 @@ def test_additive_alpha_zero_below_and_positive_above_critical():
 
 
 def test_multiplicative_boundary_counts_match_liu():
-    """papers.md §4.6: f_x, eps 0.2, lam 0.1, x0 1, threshold 1e8, lr in [0, 1.5].
+    """docs/methods.md §6: f_x, eps 0.2, lam 0.1, x0 1, threshold 1e8, lr in [0, 1.5].
 
     Liu's #B_12..16 = 247, 423, 683, 1215, 2303.  The boundary is chaotic: float-
     equivalent orderings of the same formulas give #B_12 anywhere in 247-255, and
@@ -201,16 +201,16 @@ def test_multiplicative_boundary_counts_match_liu():
     liu = np.array([247, 423, 683, 1215, 2303])
     np.testing.assert_allclose(counts, liu, rtol=0.03)
     assert abs(counts.sum() / liu.sum() - 1) < 0.01
-    assert boundary_counts_1d(lab)[4] == 3  # "3 at 2**4" (papers.md §2.4)
+    assert boundary_counts_1d(lab)[4] == 3  # "3 at 2**4" (docs/methods.md §6)
 
 
 def test_renormalisation_is_exact():
-    """papers.md §4.8: f_x (eps, lam, x0, B) and (eps, lam/2, x0/2, B/4) agree 100 %."""
+    """docs/methods.md §6: f_x (eps, lam, x0, B) and (eps, lam/2, x0/2, B/4) agree 100 %."""
     a = sweep_lr(ToyLoss("multiplicative", 0.2, 0.1), 1.0, levels=14, threshold=1e8)
     b = sweep_lr(ToyLoss("multiplicative", 0.2, 0.05), 0.5, levels=14, threshold=0.25e8)
     np.testing.assert_array_equal(a, b)
     assert boundary_counts_1d(a)[-1] > 500  # a fractal case, not a trivial one
-    # Additive: (eps, lam, x0, B) -> (eps/4, lam/2, x0/2, B/4).  papers.md saw 99.96 %
+    # Additive: (eps, lam, x0, B) -> (eps/4, lam/2, x0/2, B/4).  our numpy check saw 99.96 %
     # in numpy; here every operation scales by a power of two, so it is exact.
     a = sweep_lr(ToyLoss("additive", 0.2, 1.0), 5.0, levels=14, threshold=1e8)
     b = sweep_lr(ToyLoss("additive", 0.05, 0.5), 2.5, levels=14, threshold=0.25e8)
@@ -219,7 +219,7 @@ def test_renormalisation_is_exact():
 
 
 def test_additive_d_dim_separable_equals_1d():
-    """papers.md §2.4 (Fig. 4b): with x0 = c*1 the d-dim additive loss is the 1-D problem."""
+    """docs/methods.md §6 (Fig. 4b): with x0 = c*1 the d-dim additive loss is the 1-D problem."""
     one = sweep_lr(ToyLoss("additive", 0.2, 1.0), 5.0, levels=14)
     assert boundary_counts_1d(one)[-1] > 50
     np.testing.assert_array_equal(
@@ -241,7 +241,7 @@ def test_additive_d_dim_separable_equals_1d():
 def test_multiplicative_2d_equal_coordinates_is_1d_with_double_eps():
     """(sum x^2)(1 + eps sum cos) with x = y*1 in d = 2 is 1-D f_x with eps*2.
 
-    Mathematically exact (papers.md §2.4, Fig. 4c: "effective amplitude eps*d"),
+    Mathematically exact (docs/methods.md §6, Fig. 4c: "effective amplitude eps*d"),
     but XLA contracts ``1 + eps*sum(cos)`` into an FMA in one kernel and not the
     other, so a handful of chaotic learning rates may flip.
     """

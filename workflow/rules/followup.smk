@@ -1,4 +1,4 @@
-# The follow-up report's studies (papers.md §3): families of conditions generated from the
+# The follow-up report's studies (docs/methods.md §7): families of conditions generated from the
 # config (activations, width x depth, weight perturbations), each swept like any condition and
 # drawn as one figure with a table; and per-pixel Lyapunov exponents.
 

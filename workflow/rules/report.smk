@@ -1,4 +1,4 @@
-# The final report (design.md, "results contract"): every output of the study gathered into one
+# The final report: every output of the study gathered into one
 # self-contained HTML file, and the front page of Snakemake's own report (`snakemake --report`).
 
 

@@ -1,4 +1,4 @@
-# Liu (2024): gradient descent on quadratics with a cosine ripple (papers.md §2). Each study
+# Liu (2024): gradient descent on quadratics with a cosine ripple (docs/methods.md §6). Each study
 # sweeps the learning rate for many losses, measures the boundary exponent alpha by boundary
 # counting, and writes a table and a figure; each is a named target (toys_strip, ...).
 

@@ -6,7 +6,7 @@ weight decay, learning-rate schedule, weight perturbation) and the meaning of th
 (the *phase space*). Only the hyperparameter window and the numerical engine are left out: they
 say *where* and *how* the condition is computed, not *what* it is.
 
-Phase spaces (Sohl-Dickstein 2024, papers.md §1.1):
+Phase spaces (Sohl-Dickstein 2024, docs/methods.md §1):
 
 - ``lr_vs_lr``: x = learning rate of the even-numbered weight matrices (the input layer),
   y = learning rate of the odd-numbered ones (the output layer of the one-hidden-layer net);
@@ -406,7 +406,7 @@ class Condition:
 
     @property
     def n_data(self) -> int:
-        """Data set size N (papers.md §1.1): explicit, else ratio × n_params / target_dim,
+        """Data set size N (docs/methods.md §1): explicit, else ratio × n_params / target_dim,
         or ratio × width for the identity network (a linear map has `width` free directions)."""
         if self.dataset_size is not None:
             return self.dataset_size

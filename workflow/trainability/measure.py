@@ -1,6 +1,6 @@
 """From a training trajectory to a signed pixel value: the paper's convergence measure.
 
-Let ℓ_t be the full-batch loss *before* update t, t = 0 … T−1 (papers.md §1.2):
+Let ℓ_t be the full-batch loss *before* update t, t = 0 … T−1 (docs/methods.md §2):
 
 1. non-finite ℓ_t → 10⁶;   2. v_t = ℓ_t / ℓ_0;   3. v_t → min(v_t, 10⁶);
 4. converged ⇔ mean(v over the last 20 steps) < 1;

@@ -1,4 +1,4 @@
-"""The mean-field multilayer perceptron of Sohl-Dickstein (2024), papers.md §1.1.
+"""The mean-field multilayer perceptron of Sohl-Dickstein (2024), docs/methods.md §1.
 
 A network of ``depth`` bias-free weight matrices W_0 … W_{L-1} (shapes from
 `Condition.layer_shapes`) maps inputs H_0 = X (N × n) to outputs
@@ -119,7 +119,7 @@ def init_problem(cond: Condition) -> Problem:
 
 
 def _draw_problem(cond: Condition) -> Problem:
-    """Weights, data and minibatches from the reference seed scheme (papers.md §1.1):
+    """Weights, data and minibatches from the reference seed scheme (docs/methods.md §1):
 
     key = PRNGKey(seed); (key, k) = split(key); W_i = normal(split(k, depth)[i], shape_i);
     (key, k) = split(key); X = normal(k, (N, n)); (key, k) = split(key); Y = normal(k, (N, t));

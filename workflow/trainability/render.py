@@ -1,4 +1,4 @@
-"""Heatmaps of trainability grids with the look of Sohl-Dickstein (2024), papers.md §1.2.
+"""Heatmaps of trainability grids with the look of Sohl-Dickstein (2024), docs/methods.md §2.
 
 Input grids
 -----------

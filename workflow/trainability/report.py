@@ -1,7 +1,7 @@
 """The study's final report: one self-contained HTML file assembled from the results folder.
 
-`build_report(results_dir, config, out_path)` reads what the workflow wrote (results contract in
-``design.md``) and writes ``report.html``: title and abstract, methods (the validated config, the
+`build_report(results_dir, config, out_path)` reads what the workflow wrote (the README's "What
+lands where") and writes ``report.html``: title and abstract, methods (the validated config, the
 engine, seeds and versions recorded in each grid's metadata), one section per condition of the
 paper (overview heatmap, zoom keyframes, zoom video, box-counting dimension beside the paper's
 value), the six-panel figure, the follow-up report's and Liu's figures when present, every table

@@ -1,4 +1,4 @@
-"""Liu's (2024) studies of the cosine-perturbed quadratics, as tables (papers.md §2.4).
+"""Liu's (2024) studies of the cosine-perturbed quadratics, as tables (docs/methods.md §6).
 
 Each study takes its configuration (plain data, `config.yaml`'s ``toys`` section merged with the
 shared ``sweep`` settings: lr_max, levels, steps, threshold) and returns rows, one per loss

@@ -4,7 +4,7 @@ Reproduces the 1-D experiments of Y. Liu, *Complex fractal trainability boundary
 can arise from trivial non-convexity*, arXiv:2406.13971 (2024) [LIU], which
 explain the fractal boundaries found in neural-network training by
 J. Sohl-Dickstein, *The boundary of neural network trainability is fractal*,
-arXiv:2402.06184 (2024).  Section numbers refer to ``papers.md`` §2.
+arXiv:2402.06184 (2024).  Section numbers refer to docs/methods.md §6.
 
 **Losses** (§2.1).  A quadratic bowl ``x**2`` (curvature 2, so plain gradient
 descent diverges iff ``lr > 1``) perturbed by a cosine of amplitude ``eps`` and

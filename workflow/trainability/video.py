@@ -1,4 +1,4 @@
-"""Zoom videos between keyframes (Sohl-Dickstein 2024, papers.md §1.5).
+"""Zoom videos between keyframes (Sohl-Dickstein 2024, docs/methods.md §5).
 
 Keyframes
 ---------
