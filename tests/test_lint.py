@@ -69,3 +69,17 @@ def test_env_files_carry_the_pyproject_pins():
             assert runtime.get(name, dev.get(name)) == version, f"{path.name}: {name}"
         missing = {n for n in set(runtime) - set(listed) if not n.startswith("snakemake")}
         assert not missing, f"{path.name} lacks {sorted(missing)}"
+
+
+def test_the_repository_cites_nothing_outside_itself():
+    """Methods live in docs/; no file may send a reader to notes a clone does not have."""
+    outside = re.compile(r"papers\.md|design\.md|\.\./shared")
+    tracked = run("git", "ls-files").stdout.split()
+    hits = [
+        f"{path}:{n}"
+        for path in tracked
+        if not path.endswith((".png", ".mp4", ".npz"))
+        for n, line in enumerate((REPO / path).read_text(errors="ignore").splitlines(), 1)
+        if outside.search(line) and path != "tests/test_lint.py"
+    ]
+    assert not hits, hits
