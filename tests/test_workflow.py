@@ -29,7 +29,8 @@ def test_study_outputs(test_study):
         assert meta["steps"] == TEST_CONFIG["defaults"]["steps"]
         assert meta["width"] == TEST_CONFIG["defaults"]["width"]
         assert meta["batch_size"] == entry.get("batch_size")
-        assert grid.meta["window"]["x_min"] == TEST_CONFIG["defaults"]["window"][0]
+        window = entry.get("window", TEST_CONFIG["defaults"]["window"])
+        assert grid.meta["window"]["x_min"] == window[0]
         image = iio.imread(results / name / "overview.png")
         assert image.shape[0] > 300 and image.shape[1] > 300
         row = read_csv(results / name / "dimension.csv")[0]
@@ -39,6 +40,10 @@ def test_study_outputs(test_study):
     figure = iio.imread(results / "figures" / "paper_conditions.png")
     assert figure.shape[1] > figure.shape[0] / 2
     assert iio.imread(results / "figures" / "overviews.png").shape[1] > 300
+    adam = load_grid(results / "adam_beta2" / "overview.npz")  # optimizer, custom, linear axis
+    assert adam.meta["condition"]["optimizer"] == "adam"
+    np.testing.assert_array_equal(adam.y, np.linspace(0.5, 0.999, adam.values.shape[0]))
+    assert iio.imread(results / "figures" / "optimizers.png").shape[1] > 300
     table = read_csv(results / "tables" / "fractal_dimensions.csv")
     assert [row["condition"] for row in table] == list(TEST_CONFIG["conditions"])
     assert "| tanh_fullbatch |" in (results / "tables" / "fractal_dimensions.md").read_text()
