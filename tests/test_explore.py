@@ -30,7 +30,7 @@ from trainability.explore.view import (
     zoom_target,
 )
 from trainability.grid import Window, min_width
-from trainability.io import Grid, load_grid, save_grid
+from trainability.io import Grid, load_grid, merge_tiles, save_grid
 from trainability.render import format_edge_ticks
 from trainability.sweep import Engine, SweepCancelled, default_chunk, sweep, sweep_meta
 from trainability.zoom import fixed_path
@@ -161,10 +161,9 @@ def test_cache_key_is_shared_with_the_workflows_files(study, tmp_path):
     cond = study["tiny"].condition
     window = Window(-1.0, 4.0, 0.0, 4.0, 4, 4)
     engine = Engine(chunk=default_chunk())
-    grid = sweep(cond, window, engine)
-    save_grid(tmp_path / "results" / "tiny" / "overview.npz", grid)
-    tile = sweep(cond, window, engine, tile=(0, 0), tiles=(2, 1))
-    save_grid(tmp_path / "results" / "tiny" / "tiles" / "overview" / "0_0.npz", tile)
+    tiles = [sweep(cond, window, engine, tile=(i, 0), tiles=(2, 1)) for i in range(2)]
+    save_grid(tmp_path / "results" / "tiny" / "overview.npz", merge_tiles(tiles))  # as the rules
+    save_grid(tmp_path / "results" / "tiny" / "tiles" / "overview" / "0_0.npz", tiles[0])
     (tmp_path / "results" / "junk.npz").write_bytes(b"not a grid")
     cache = GridCache(tmp_path / "results" / "explore" / "cache", 2**20)
     assert cache.index(tmp_path / "results") == 1  # the tile and the junk are not grids

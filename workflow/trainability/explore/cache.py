@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainability.io import Grid, load_grid, save_grid
+from trainability.io import Grid, save_grid
 
 KEY_FIELDS = ("engine", "dtype", "chunk", "early_exit")
 
@@ -80,16 +80,6 @@ class GridCache:
             pass
         found = self.found.get((key, nx, ny))
         return found if found is not None and found.is_file() else None
-
-    def get(self, key: str, nx: int, ny: int) -> Grid | None:
-        """The stored grid, or None (also when a file vanished or broke meanwhile)."""
-        path = self.file(key, nx, ny)
-        if path is None:
-            return None
-        try:
-            return load_grid(path)
-        except ValueError:
-            return None
 
     def resolutions(self, key: str) -> list[int]:
         """Square resolutions stored under ``key``, ascending."""

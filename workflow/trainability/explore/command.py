@@ -50,7 +50,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--max-resolution",
-        type=_integer(2),
+        type=_integer(2, 4096),
         default=256,
         help="pixels per side of the last pass (each pass doubles the last)",
     )

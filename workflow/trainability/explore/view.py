@@ -269,8 +269,9 @@ def zoom_target(view: View, name: str, start: Window, study_steps: int) -> dict:
         lines.append(f"    steps: {view.condition.steps}")
     lines += [
         "    zoom:",
-        f"      target: [{centre[0]!r}, {centre[1]!r}]  # the view's centre ({unit})",
-        f"      depth: {value}  # {levels} keyframes; the last is {deepest:.3g} wide",
+        f"      # view centre ({unit}): {levels} keyframes down to {deepest:.3g}",
+        f"      target: [{centre[0]!r}, {centre[1]!r}]",
+        f"      depth: {value}",
     ]
     return {
         "text": "\n".join(lines) + "\n",

@@ -210,6 +210,7 @@ async function go(search, how) {
   state.pending = null;
   document.body.dataset.view = info.query;
   document.body.dataset.final = 'false';
+  document.body.dataset.pass = '';
   describe(info);
   redraw();
   for (const res of info.passes) {
