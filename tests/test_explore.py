@@ -319,7 +319,7 @@ def test_a_left_view_stops_at_the_next_chunk_and_the_server_carries_on(live):
     second.close()  # the last one leaves: the job stops at the next chunk
     _wait(lambda: stats.cancelled == cancelled + 1, timeout=10)
     last = stats.last
-    assert last.stopped_at is not None and last.ended_at - last.stopped_at < 1.0
+    assert last.stopped_at is not None and last.ended_at - last.stopped_at < 2.0
     assert last.chunks < 8 * 80 / 4  # most of the grid was never computed
     chunks = stats.chunks
     time.sleep(0.3)

@@ -46,7 +46,7 @@ def add_parser(sub) -> None:
         help="port on 127.0.0.1 (a free one is chosen if it is taken; 0: any free port)",
     )
     p.add_argument(
-        "--coarse", type=_integer(2), default=32, help="pixels per side of the first pass"
+        "--coarse", type=_integer(2), default=16, help="pixels per side of the first pass"
     )
     p.add_argument(
         "--max-resolution",

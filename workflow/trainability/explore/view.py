@@ -45,7 +45,7 @@ class ViewError(ValueError):
 class Limits:
     """Resolutions of the passes: ``coarse``, 2·coarse, … up to ``max_resolution``."""
 
-    coarse: int = 32
+    coarse: int = 16
     max_resolution: int = 256
 
     def __post_init__(self) -> None:

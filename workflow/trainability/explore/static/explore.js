@@ -372,7 +372,8 @@ async function start() {
     for (const c of study.conditions) {
       const option = document.createElement('option');
       option.value = c.name;
-      option.textContent = c.title === c.name ? c.name : `${c.name}: ${c.title}`;
+      option.textContent = c.name;
+      option.title = c.title;
       $('condition').appendChild(option);
     }
     $('condition').value = study.default;
