@@ -346,6 +346,25 @@ BAD_QUERIES = [
 ]
 
 
+def test_a_custom_phase_space_on_linear_axes_is_described(live):
+    base, _ = live
+    status, _, body = _get(f"{base}/api/view?condition=mom&window=0.5,1.5,0.2,0.6")
+    info = json.loads(body)
+    assert status == 200 and info["axes"]["y"]["scale"] == "linear"
+    assert info["axes"]["y"]["name"] == "momentum" and info["axes"]["y"]["high_open"]
+    assert info["axes"]["y"]["ticks"] == ["0.2", "0.3", "0.4", "0.5", "0.6"]
+    assert info["axes"]["x"]["ticks"][0] == "3.16"  # 10^0.5: log x axis, the lr itself
+    assert "window units" in info["zoom"]["text"]
+
+
+def test_requests_for_other_hosts_are_refused(live):
+    base, _ = live
+    request = urllib.request.Request(f"{base}/api/study", headers={"Host": "evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 400
+
+
 @pytest.mark.parametrize(("path", "message"), BAD_QUERIES)
 def test_every_bad_query_gets_a_4xx_and_one_sentence(live, path, message):
     base, explorer = live

@@ -17,6 +17,7 @@ Routes (every ``/api`` route takes the view's query, `trainability.explore.view`
 - ``GET /api/status``: what the compute thread has done.
 
 A bad query gets status 400 and ``{"error": "<one sentence>"}``; the page shows the sentence.
+Requests naming another host than 127.0.0.1 or localhost are refused (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from pathlib import Path
 import numpy as np
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -55,6 +58,7 @@ from trainability.render import axis_labels, colorize, heatmap_figure, rank_stre
 from trainability.sweep import Engine, sweep_meta
 
 STATIC = Path(__file__).parent / "static"
+LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
 
 
 class Explorer:
@@ -245,6 +249,8 @@ class Explorer:
         ]
         return Starlette(
             routes=routes,
+            # only this machine's names: a page elsewhere cannot reach the server by rebinding
+            middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_NAMES)],
             exception_handlers={ViewError: _bad_query, HTTPException: _http_error},
         )
 
