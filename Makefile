@@ -1,12 +1,13 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make run    set up .venv and run the default study   (CORES=2 by default)
 #   make test   set up .venv and run the whole test suite
+#   make explore  the zoom explorer on 127.0.0.1 (docs/explorer.md; EXPLORE="--port 9000" etc.)
 PYTHON ?= python3
 VENV ?= .venv
 CORES ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench explore clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +26,9 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/throughput.py
+
+explore: $(VENV)/.installed
+	$(BIN)/python -m trainability explore $(EXPLORE)
 
 clean:
 	rm -rf results .snakemake

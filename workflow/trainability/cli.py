@@ -285,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render(sub)
     _add_dimension(sub)
     _add_toy(sub)
+    from trainability.explore.command import add_parser as add_explore
+
+    add_explore(sub)
     return parser
 
 

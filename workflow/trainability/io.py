@@ -23,7 +23,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Grid:
-    """A computed window (or tile of one): the project's .npz result format (README, 'What lands where')."""
+    """A computed window (or tile of one), as the project's .npz files hold it (README)."""
 
     values: np.ndarray  # (ny, nx) float64, negative = converged
     converged: np.ndarray  # (ny, nx) bool

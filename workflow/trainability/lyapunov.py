@@ -1,6 +1,6 @@
 """Lyapunov exponents of training over a hyperparameter window (docs/methods.md §7).
 
-The follow-up report [ASU] (docs/methods.md §7) colours the lr_vs_lr plane by a "Lyapunov exponent" of
+The follow-up report (docs/methods.md §7) colours the lr_vs_lr plane by a "Lyapunov exponent" of
 training. Two quantities are computed here, per pixel of a `Window`, for any condition: each
 pixel starts from the weights `trainability.sweep.sweep` starts it from and trains with the
 step the sweep takes (`trainability.step.train_step`: the condition's network, residual blocks,

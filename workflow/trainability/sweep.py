@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache, partial
 
@@ -50,6 +51,10 @@ __all__ = ["DTYPES", "ENGINES", "Engine", "axis_values", "default_chunk", "sweep
 _DEFAULT_ENGINE = Engine()
 
 
+class SweepCancelled(Exception):
+    """`sweep` stopped because its ``cancel`` callback asked it to."""
+
+
 def default_chunk() -> int:
     """Pixels per compiled chunk: cache-sized on a CPU (larger chunks fall out of cache and run
     ~2x slower), large enough to fill an accelerator otherwise."""
@@ -63,12 +68,17 @@ def sweep(
     tile: tuple[int, int] | None = None,
     tiles: tuple[int, int] = (1, 1),
     progress: bool = False,
+    cancel: Callable[[], bool] | None = None,
 ) -> Grid:
-    """Train one network per pixel of ``window`` (or of its tile (i, j) of ``tiles``)."""
+    """Train one network per pixel of ``window`` (or of its tile (i, j) of ``tiles``).
+
+    ``cancel`` is asked before every chunk of every segment; once it returns True the sweep
+    raises `SweepCancelled` (chunks already running finish first, nothing is returned).
+    """
     x, y, xs, ys, pixel_index = window_pixels(cond, window, tile, tiles)
 
     problem = init_problem(cond)
-    runner = _Runner(cond, problem, engine)
+    runner = _Runner(cond, problem, engine, cancel)
     n = xs.size
     values = np.empty(n)
     converged = np.empty(n, bool)
@@ -130,9 +140,10 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
 class _Runner:
     """Advances blocks of pixels through training with one compiled segment function."""
 
-    def __init__(self, cond: Condition, problem: Problem, engine: Engine):
+    def __init__(self, cond: Condition, problem: Problem, engine: Engine, cancel=None):
         self.cond = cond
         self.engine = engine
+        self.cancel = cancel
         dtype = np.dtype(engine.dtype)
         self.dtype = dtype
         self.weights0 = tuple(w.astype(dtype) for w in problem.weights)
@@ -164,6 +175,8 @@ class _Runner:
             chunks = [live[i : i + engine.chunk] for i in range(0, live.size, engine.chunk)]
 
             def advance(idx, t0=t0):
+                if self.cancel is not None and self.cancel():
+                    raise SweepCancelled("the sweep was cancelled")
                 padded = np.resize(idx, engine.chunk)  # pad the last chunk with copies
                 state = (
                     tuple(w[padded] for w in weights),

@@ -1,0 +1,151 @@
+"""Computed grids on disk, under a key of everything that defines their bits.
+
+The key of a whole grid is computed from its own metadata (`trainability.sweep.sweep_meta`,
+stored in every ``.npz``): the condition (every field, the step count included), the window's
+four bounds, and the engine knobs that change results (engine, dtype, chunk, early exit) plus
+the versions of the library, JAX, jaxlib and NumPy. The threads, block and segment sizes are
+left out: grids do not depend on them (`trainability.sweep`). With D the canonical JSON of those
+fields (sorted keys, floats in shortest round-trip form),
+
+    key = sha256(D)[:32],    file = {key}-{nx}x{ny}.npz
+
+so a view at several resolutions shares one key. Because the key is a function of the file's
+metadata only, a grid the workflow wrote (``results/…/overview.npz``, zoom keyframes) has the
+key the explorer would give it: `GridCache.index` reads the metadata of a results tree and
+serves those files too (read only; they are never evicted or changed).
+
+The cache holds at most ``max_bytes``; after each write the least recently used files (by
+modification time, refreshed on every hit) are deleted until it fits, the newest always kept.
+Files are written atomically (`trainability.io.save_grid`), so a killed server leaves none
+half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from trainability.io import Grid, save_grid
+
+KEY_FIELDS = ("engine", "dtype", "chunk", "early_exit")
+
+
+def grid_key(meta: dict) -> tuple[str, int, int] | None:
+    """(key, nx, ny) of a whole grid from its metadata; None for a tile or foreign metadata."""
+    try:
+        if meta.get("tile") is not None:
+            return None
+        w = meta["window"]
+        definition = {
+            "condition": meta["condition"],
+            "bounds": [float(w[k]) for k in ("x_min", "x_max", "y_min", "y_max")],
+            "engine": {k: meta[k] for k in KEY_FIELDS},
+            "versions": meta["versions"],
+        }
+        nx, ny = int(w["nx"]), int(w["ny"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32], nx, ny
+
+
+class GridCache:
+    """Grids under ``root`` (at most ``max_bytes``), plus read-only grids found elsewhere."""
+
+    def __init__(self, root: str | os.PathLike, max_bytes: int):
+        if max_bytes < 1:
+            raise ValueError(f"the cache size must be positive, got {max_bytes} bytes")
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self.found: dict[tuple[str, int, int], Path] = {}
+        self._lock = threading.Lock()
+
+    def path(self, key: str, nx: int, ny: int) -> Path:
+        return self.root / f"{key}-{nx}x{ny}.npz"
+
+    def file(self, key: str, nx: int, ny: int) -> Path | None:
+        """The stored file of this grid (the cache's, refreshed as recently used, else a found
+        one), or None."""
+        path = self.path(key, nx, ny)
+        try:
+            os.utime(path)
+            return path
+        except FileNotFoundError:
+            pass
+        found = self.found.get((key, nx, ny))
+        return found if found is not None and found.is_file() else None
+
+    def resolutions(self, key: str) -> list[int]:
+        """Square resolutions stored under ``key``, ascending."""
+        stored = {
+            int(p.name.rsplit("-", 1)[1].split("x")[0])
+            for p in self.root.glob(f"{key}-*.npz")
+            if _square(p.name)
+        }
+        stored |= {nx for (k, nx, ny) in self.found if k == key and nx == ny}
+        return sorted(stored)
+
+    def put(self, grid: Grid) -> Path:
+        """Store a whole grid under its key, then evict down to the size bound."""
+        key = grid_key(grid.meta)
+        if key is None:
+            raise ValueError("only whole grids with sweep metadata can be cached")
+        path = self.path(*key)
+        save_grid(path, grid)
+        self.evict(keep=path)
+        return path
+
+    def evict(self, keep: Path | None = None) -> list[Path]:
+        """Delete least recently used files until the cache fits; returns what was deleted."""
+        with self._lock:
+            files = []
+            for p in self.root.glob("*.npz"):
+                if p.name.startswith("."):  # a file being written (atomic_path)
+                    continue
+                try:
+                    st = p.stat()
+                except FileNotFoundError:
+                    continue
+                files.append((st.st_mtime_ns, p.name, p, st.st_size))
+            files.sort()
+            total = sum(size for *_, size in files)
+            removed = []
+            for _, _, p, size in files:
+                if total <= self.max_bytes:
+                    break
+                if p == keep:
+                    continue
+                p.unlink(missing_ok=True)
+                total -= size
+                removed.append(p)
+            return removed
+
+    def index(self, results: str | os.PathLike) -> int:
+        """Find the whole grids under a results tree (not inside the cache); returns how many."""
+        root = Path(results)
+        count = 0
+        for path in sorted(root.rglob("*.npz")) if root.is_dir() else ():
+            if self.root.resolve() in path.resolve().parents:
+                continue
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    meta = json.loads(str(data["meta"]))
+            except (OSError, KeyError, ValueError, EOFError):
+                continue
+            key = grid_key(meta)
+            if key is not None:
+                self.found[key] = path
+                count += 1
+        return count
+
+
+def _square(name: str) -> bool:
+    size = name.removesuffix(".npz").rsplit("-", 1)[-1]
+    nx, _, ny = size.partition("x")
+    return nx.isdigit() and nx == ny

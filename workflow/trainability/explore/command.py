@@ -1,0 +1,134 @@
+"""``python -m trainability explore``: serve the zoom explorer on 127.0.0.1 (`trainability.cli`
+registers `add_parser`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+DEFAULT_CONDITION = "tanh_fullbatch"
+
+
+def _integer(low: int, high: int | None = None):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            upper = "" if high is None else f" and <= {high}"
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}{upper}, got {text!r}")
+        return value
+
+    return parse
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "explore",
+        help="zoom into a condition's grid live in the browser (a local server on 127.0.0.1)",
+        description="Serve a page on 127.0.0.1 that shows a condition of the study and "
+        "recomputes the view as you zoom: coarse first, then finer passes, each the grid "
+        "`trainability sweep` computes for that window. Opens nothing by itself; prints the "
+        "address. docs/explorer.md has the details.",
+    )
+    p.add_argument("--config", default="config/config.yaml", help="the study's config file")
+    p.add_argument(
+        "--condition",
+        default=None,
+        help=f"condition shown first (default: {DEFAULT_CONDITION}, else the config's first)",
+    )
+    p.add_argument(
+        "--port",
+        type=_integer(0, 65535),
+        default=8765,
+        help="port on 127.0.0.1 (a free one is chosen if it is taken; 0: any free port)",
+    )
+    p.add_argument(
+        "--coarse", type=_integer(2), default=16, help="pixels per side of the first pass"
+    )
+    p.add_argument(
+        "--max-resolution",
+        type=_integer(2, 4096),
+        default=256,
+        help="pixels per side of the last pass (each pass doubles the last)",
+    )
+    p.add_argument(
+        "--threads",
+        type=_integer(1),
+        default=min(os.cpu_count() or 1, 8),
+        help="chunks computed side by side (does not change the results)",
+    )
+    p.add_argument(
+        "--cache",
+        default=str(Path("results") / "explore" / "cache"),
+        help="directory of computed grids, kept between runs",
+    )
+    p.add_argument(
+        "--cache-size", type=_integer(1), default=1024, help="cache bound in MiB (oldest go first)"
+    )
+    p.add_argument(
+        "--results",
+        default="results",
+        help="the workflow's results directory: its grids are shown without recomputing",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args) -> None:
+    import yaml
+
+    from trainability.config import load_study
+    from trainability.explore.cache import GridCache
+    from trainability.explore.server import Explorer, bind, server
+    from trainability.explore.view import Limits
+    from trainability.sweep import Engine, default_chunk
+
+    try:
+        config = yaml.safe_load(Path(args.config).read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ValueError(f"argument --config: cannot read {args.config}: {err}") from None
+    validated, study = load_study(config, schema_path())
+    name = args.condition or (
+        DEFAULT_CONDITION if DEFAULT_CONDITION in study else next(iter(study))
+    )
+    if name not in study:
+        raise ValueError(
+            f"argument --condition: {name!r} is not a condition of {args.config}; "
+            f"choose one of {', '.join(study)}"
+        )
+    try:
+        limits = Limits(args.coarse, args.max_resolution)
+    except ValueError as err:
+        raise ValueError(f"argument --coarse: {err}") from None
+    knobs = validated["engine"]
+    engine = Engine(
+        name=knobs["name"],
+        dtype=knobs["dtype"],
+        chunk=knobs["chunk"] or default_chunk(),
+        threads=args.threads,
+    )
+    cache = GridCache(args.cache, args.cache_size * 2**20)
+    found = cache.index(args.results)
+    explorer = Explorer(study, name, limits, engine, cache)
+    sock = bind(args.port)
+    port = sock.getsockname()[1]
+    if args.port not in (0, port):
+        print(f"explore: port {args.port} is taken; using {port}")
+    print(
+        f"explore: {len(study)} conditions of {args.config}, {found} workflow grids found; "
+        f"cache {args.cache}\nexplore: open http://127.0.0.1:{port}/  (Ctrl-C stops)",
+        flush=True,
+    )
+    entry = study[name]
+    explorer.worker.warm_up(entry.condition, entry.window.bounds)
+    try:
+        server(explorer).run(sockets=[sock])
+    finally:
+        explorer.worker.shutdown()
+
+
+def schema_path() -> Path:
+    """The config schema of this checkout (workflow/schemas/config.schema.yaml)."""
+    return Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
