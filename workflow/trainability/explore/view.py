@@ -234,9 +234,9 @@ def axis_info(view: View) -> dict:
             "scale": scale,
             "ticks": labels,
             "digits": digits,
-            "low": None if math.isinf(axis.low) else axis.low,
-            "high": None if math.isinf(axis.high) else axis.high,
-            "high_open": axis.high_open,
+            "low": None if math.isinf(axis.interval.low) else axis.interval.low,
+            "high": None if math.isinf(axis.interval.high) else axis.interval.high,
+            "high_open": axis.interval.high_open,
         }
     return out
 
