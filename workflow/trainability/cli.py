@@ -486,6 +486,30 @@ def _run_toy(args) -> None:
         print("boundary counts per level: " + " ".join(map(str, result["counts"])))
 
 
+def _add_plan(sub) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="a study's cost before it runs: pixel-steps, CPU and wall time, memory, disk",
+        description="Prints the cost per condition and in total at this machine's measured "
+        "throughput (measured once, about ten seconds, and cached; docs/cost.md), and refuses "
+        "a study over its budget as Snakemake would.",
+    )
+    p.add_argument("--configfile", default="config/config.yaml", help="the study's config")
+    p.add_argument("--cores", type=_int_at_least(1), default=None, help="default: all")
+    p.add_argument("--gpu", action="store_true", help="price tiles with the GPU figure")
+    p.add_argument("--recalibrate", action="store_true", help="measure this machine again")
+    p.add_argument(
+        "--no-calibrate", action="store_true", help="never measure: cached or built-in figures"
+    )
+    p.set_defaults(run=_run_plan)
+
+
+def _run_plan(args) -> None:
+    from trainability.plan import run_plan
+
+    run_plan(args)
+
+
 def _check_writable(path: str, flag: str) -> None:
     """Fail before any work if ``path`` cannot be written (probe with a temporary file)."""
     parent = Path(path).resolve().parent
@@ -505,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render(sub)
     _add_dimension(sub)
     _add_toy(sub)
+    _add_plan(sub)
     return parser
 
 
