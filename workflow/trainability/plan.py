@@ -733,7 +733,9 @@ def run_plan(args) -> None:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(err, "problem", None) or "not YAML"
-        raise ValueError(f"argument --configfile: {path} is not valid YAML{where}: {problem}")
+        raise ValueError(
+            f"argument --configfile: {path} is not valid YAML{where}: {problem}"
+        ) from None
     schema = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
     config, study = load_study(raw, schema)
     engine = config.get("engine", {})
@@ -792,4 +794,3 @@ def _bytes(n: float) -> str:
             value = n / size
             return f"{value:.3g} {unit}" if value < 1000 else f"{value:.2e} {unit}"
     return f"{math.ceil(n / 1024)} KiB"
-
