@@ -123,7 +123,8 @@ class Work:
     output_bytes: int = 0
     noise: bool = False  # draws per-pixel noise from the pixel index
     serial: bool = False  # runs before the owner's other work (a zoom's search)
-    where: str = ""  # the config key that names the owner, for messages
+    where: str = "the study"  # the config key that names the owner, for messages
+    remedy: str = "lower its resolution"  # how to shrink its largest job
 
     @property
     def pixel_steps(self) -> int:
@@ -189,6 +190,7 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
             output_bytes=pixels * 2 * GRID_FILE_BYTES,
             noise=noisy,
             where=where,
+            remedy=_remedy(_sweep_job_bytes(cond, tile), pixels * GRID_JOB_BYTES, "its"),
         )
     ]
     zoom = sc.zoom
@@ -242,6 +244,7 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
                     output_bytes=n * kp * (2 * GRID_FILE_BYTES + IMAGE_BYTES),
                     noise=noisy,
                     where=f"{where}.zoom",
+                    remedy=_remedy(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES, "zoom"),
                 )
             )
     works.append(  # keyframe strip and dimension plot, and the video: all keyframes loaded
@@ -284,6 +287,13 @@ def _toy_work(study: str, s: dict) -> Work:
         output_bytes=lrs * 64 if study == "strip" else 0,
         where=f"toys.{study}",
     )
+
+
+def _remedy(tile_bytes: int, grid_bytes: int, whose: str) -> str:
+    """How to shrink the larger of a grid's tile jobs and its whole-grid jobs."""
+    if tile_bytes > grid_bytes:
+        return f"raise {whose} tiles, or lower {whose} resolution, the width or the steps"
+    return f"lower {whose} resolution"
 
 
 def network_size(cond: Condition) -> int:
@@ -422,11 +432,8 @@ def load_calibration(engine: dict, backend: str = "cpu") -> tuple[Calibration, s
             pass  # an entry of an older format: measure again
     if backend != "cpu":
         cpu, how = load_calibration(engine, "cpu")
-        return cpu, f"no {backend.upper()} figure measured, CPU figures used ({how})"
-    return FALLBACK, (
-        "built-in fallback figures, not measured on this machine "
-        "(`python -m trainability plan` measures them)"
-    )
+        return cpu, f"no {backend.upper()} figure measured, CPU figures used: {how}"
+    return FALLBACK, "built-in fallback figures, not measured on this machine"
 
 
 def save_calibration(engine: dict, backend: str, cal: Calibration) -> None:
@@ -630,6 +637,8 @@ class Plan:
             f"{_duration(self.wall_seconds(cores))}",
             f"throughput: {_rates(self.calibration)}; {self.source}",
         ]
+        if self.calibration is FALLBACK:
+            lines[-1] += " (`python -m trainability plan` measures them)"
         if budget is not None:
             limit = budget.get("memory_gib")
             memory = f"{limit:g} GiB" if limit else f"{_bytes(machine_memory())} (this machine)"
@@ -662,8 +671,8 @@ def machine_memory() -> int:
 
 
 def check(plan: Plan, config: dict) -> None:
-    """Refuse, with one sentence naming the key, a study past a hard limit, a job over the
-    memory limit, or a study over its CPU-time budget (in this order)."""
+    """Refuse, with one sentence naming the key, a study past a hard limit of the arithmetic,
+    over its CPU-time budget, or with a job over the memory limit (in this order)."""
     for work in plan.works:
         if work.noise and work.pixels >= NOISE_PIXELS:
             raise ConfigError(
@@ -677,17 +686,6 @@ def check(plan: Plan, config: dict) -> None:
                 f"of divergence (at most {STEP_LIMIT - 1:,}); lower steps"
             )
     budget = config.get("budget", {})
-    limit = budget.get("memory_gib")
-    limit_bytes = limit * 2**30 if limit else machine_memory()
-    worst = max(plan.works, key=plan.memory)
-    if plan.memory(worst) > limit_bytes:
-        whose = f"budget.memory_gib = {limit:g}" if limit else "this machine's memory"
-        raise ConfigError(
-            f"config error in {worst.where}: a job of its {worst.kind} needs about "
-            f"{_bytes(plan.memory(worst))}, more than {whose} ({_bytes(limit_bytes)}); lower its "
-            f"resolution or raise its tiles, or raise budget.memory_gib if the jobs run on "
-            f"larger machines"
-        )
     hours = plan.total_seconds() / 3600
     allowed = budget.get("core_hours", DEFAULT_CORE_HOURS)
     if hours > allowed:
@@ -695,10 +693,20 @@ def check(plan: Plan, config: dict) -> None:
         where = next(w.where for w in plan.works if w.owner == top["owner"])
         raise ConfigError(
             f"config error at budget.core_hours: the study needs about {_hours(hours)} "
-            f"({sum(w.pixel_steps for w in plan.works):.3g} pixel-steps at "
-            f"{_rates(plan.calibration)}, {plan.source}), more than its budget of {allowed:g} "
+            f"({sum(w.pixel_steps for w in plan.works):.3g} pixel-steps; throughput "
+            f"{plan.source}), more than its budget of {allowed:g} "
             f"core-hours, {top['seconds'] / 3600 / hours:.0%} of it in {where}; raise "
             f"budget.core_hours to run it"
+        )
+    limit = budget.get("memory_gib")
+    limit_bytes = limit * 2**30 if limit else machine_memory()
+    worst = max(plan.works, key=plan.memory)
+    if plan.memory(worst) > limit_bytes:
+        whose = f"budget.memory_gib = {limit:g}" if limit else "this machine's memory"
+        raise ConfigError(
+            f"config error in {worst.where}: a job of its {worst.kind} needs about "
+            f"{_bytes(plan.memory(worst))}, more than {whose} ({_bytes(limit_bytes)}); "
+            f"{worst.remedy}, or raise budget.memory_gib if the jobs run on larger machines"
         )
 
 
@@ -750,7 +758,7 @@ def run_plan(args) -> None:
         print("calibrating this machine (once, about ten seconds) ...", file=sys.stderr)
         cal = calibrate(engine)
         save_calibration(engine, backend, cal)
-        source = f"measured {cal.measured} (cached in {cache_path()})"
+        source = f"measured {cal.measured}, cached in {cache_path()}"
     cores = args.cores or os.cpu_count() or 1
     plan = estimate(config, study, cal, source)
     print(f"cost of {path} (engine {engine.get('name')} {engine.get('dtype')}, {backend})")
