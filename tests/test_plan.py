@@ -10,20 +10,17 @@ import pytest
 import yaml
 from conftest import REPO, snakemake
 
-from trainability.condition import Condition
-from trainability.config import ConfigError, load_study
-from trainability.plan import (
+from trainability.calibration import (
     FALLBACK,
     Calibration,
-    Work,
     calibrate,
-    check_study,
-    estimate,
     load_calibration,
     network_size,
     save_calibration,
-    workloads,
 )
+from trainability.condition import Condition
+from trainability.config import ConfigError, load_study
+from trainability.plan import Work, check_study, estimate, workloads
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 TEST = yaml.safe_load((REPO / "config" / "test.yaml").read_text())

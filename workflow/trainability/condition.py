@@ -194,6 +194,9 @@ class Condition:
         _at_least("steps", self.steps, 1)
         _at_least("warmup_steps", self.warmup_steps, 0)
         _at_least("decay_every", self.decay_every, 1)
+        _at_least("seed", self.seed, 0)
+        if self.seed >= 2**32:  # folded into the noise keys as uint32 (model.perturb_weights)
+            raise ConditionError(f"seed must be an integer below 2**32, got {self.seed}")
         if self.dataset_size is not None:
             _at_least("dataset_size", self.dataset_size, 1)
         if not self.dataset_ratio > 0:
