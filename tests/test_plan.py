@@ -14,6 +14,7 @@ from trainability.calibration import (
     FALLBACK,
     Calibration,
     calibrate,
+    calibration_key,
     load_calibration,
     network_size,
     save_calibration,
@@ -155,6 +156,14 @@ def test_the_calibration_is_cached_per_engine_and_the_fallback_says_so(tmp_path)
     assert other is FALLBACK and "fallback" in source
     gpu, source = load_calibration(engine, "gpu")
     assert gpu == measured and source.startswith("no GPU figure measured, CPU figures used")
+    # a GPU node measured it (`plan --recalibrate` there): any host's GPU figure will do
+    path = tmp_path / "calibration.json"
+    entries = json.loads(path.read_text())
+    (key,) = entries
+    suffix = calibration_key(engine, "gpu").split(" | ", 2)[2]
+    entries[f"gpu-node-7 | some CPU x64 | {suffix}"] = {**entries[key], "measured": "on a GPU"}
+    path.write_text(json.dumps(entries))
+    assert load_calibration(engine, "gpu")[1] == "measured on a GPU"
 
 
 def test_time_scales_with_pixels_steps_and_network_and_regimes_differ():

@@ -156,18 +156,23 @@ def calibration_key(engine: dict, backend: str) -> str:
 
 def load_calibration(engine: dict, backend: str = "cpu") -> tuple[Calibration, str]:
     """The cached calibration for this machine and engine, else `FALLBACK`; and a phrase
-    saying which (for a GPU backend without a measurement: CPU figures, said so)."""
+    saying which. A GPU figure may come from another machine (GPU nodes are not where
+    Snakemake starts); without one, the CPU figures are used and the phrase says so."""
     key = calibration_key(engine, backend)
     try:
-        entry = json.loads(cache_path().read_text()).get(key)
-    except (OSError, ValueError, AttributeError):
-        entry = None
-    if entry is not None:
+        entries = json.loads(cache_path().read_text())
+        entries = entries if isinstance(entries, dict) else {}
+    except (OSError, ValueError):
+        entries = {}
+    suffix = key.split(" | ", 2)[2]  # jax version, backend, engine
+    candidates = [key] if backend == "cpu" else [key, *(k for k in entries if k.endswith(suffix))]
+    for name in candidates:
         try:
+            entry = entries[name]
             cal = Calibration(**{**entry, "sizes": tuple(map(tuple, entry["sizes"]))})
-            return cal, f"measured {cal.measured}"
-        except TypeError:
-            pass  # an entry of an older format: measure again
+        except (KeyError, TypeError):
+            continue  # none, or an entry of an older format: measure again
+        return cal, f"measured {cal.measured}"
     if backend != "cpu":
         cpu, how = load_calibration(engine, "cpu")
         return cpu, f"no {backend.upper()} figure measured, CPU figures used: {how}"
