@@ -298,11 +298,13 @@ def _run_sweep(args) -> None:
     from trainability.condition import Condition
     from trainability.grid import Window
     from trainability.io import save_grid
+    from trainability.plan import check_sweep_size
     from trainability.sweep import Engine, axis_values, default_chunk, sweep
 
     if len(args.resolution) > 2:
         raise ValueError("argument --resolution: give N or NX NY")
     nx, ny = (args.resolution * 2)[:2]
+    check_sweep_size(args)  # memory and int32 limits, before anything is built
     _check_writable(args.out, "--out")
     if args.tile is not None and not all(
         0 <= i < t for i, t in zip(args.tile, args.tiles, strict=True)
@@ -512,6 +514,8 @@ def _run_plan(args) -> None:
 
 def _check_writable(path: str, flag: str) -> None:
     """Fail before any work if ``path`` cannot be written (probe with a temporary file)."""
+    if Path(path).is_dir() or Path(path).name in ("", ".", ".."):
+        raise ValueError(f"argument {flag}: {path!r} is a directory; name a file")
     parent = Path(path).resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -539,5 +543,11 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except (ValueError, OSError) as err:  # ConditionError, PrecisionError, I/O
         print(f"trainability {args.verb}: error: {err}", file=sys.stderr)
+        return 2
+    except MemoryError as err:  # a grid far too large: say so, in one line
+        size = {"sweep": "--resolution", "toy": "--levels or --dim"}.get(args.verb, "the input")
+        print(
+            f"trainability {args.verb}: error: out of memory ({err}); lower {size}", file=sys.stderr
+        )
         return 2
     return 0

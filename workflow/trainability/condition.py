@@ -199,10 +199,11 @@ class Condition:
             raise ConditionError(f"seed must be an integer below 2**32, got {self.seed}")
         if self.dataset_size is not None:
             _at_least("dataset_size", self.dataset_size, 1)
-        if not self.dataset_ratio > 0:
-            raise ConditionError(f"dataset_ratio must be > 0, got {self.dataset_ratio}")
-        if not self.epsilon >= 0:
-            raise ConditionError(f"epsilon must be >= 0, got {self.epsilon}")
+        if not (self.dataset_ratio > 0 and math.isfinite(self.dataset_ratio)):
+            raise ConditionError(
+                f"dataset_ratio must be a finite number > 0, got {self.dataset_ratio}"
+            )
+        _in_interval("epsilon", self.epsilon, AXES["epsilon"])
         for name in ("momentum", "beta1", "beta2"):
             _in_interval(name, getattr(self, name), AXES[name])
         for name in ("weight_decay", "lr", "init_scale", "final_lr_fraction"):

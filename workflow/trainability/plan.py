@@ -286,12 +286,63 @@ def _noisy(cond: Condition) -> bool:
 
 def _sweep_job_bytes(cond: Condition, pixels: int) -> int:
     """Arrays of a sweep job over ``pixels`` pixels (module docstring)."""
-    block = min(pixels, 8192)
-    slots = {"gd": 0, "momentum": 1, "nesterov": 1, "adam": 2}[cond.optimizer]
-    state = block * (cond.n_params * 8 * (2 + slots) + 8 * (cond.depth + 8))
-    data = 3 * 8 * cond.n_data * (cond.width + cond.target_dim)
-    batches = 8 * cond.steps * (cond.batch_size + 2) if cond.batch_size else 0
-    return pixels * SWEEP_JOB_BYTES + state + data + batches
+    return int(sum(_sweep_arrays(cond, pixels, cond.n_data).values()))
+
+
+def _sweep_arrays(cond, pixels: int, n_data: float, chunk: int = 128) -> dict[str, float]:
+    """Bytes of a sweep's arrays by what sets their size: pixels (results, coordinates),
+    network (a block of weights and optimizer state), data (the data set), steps (minibatch
+    indices). ``cond`` may be any object with the Condition's size fields."""
+    params = cond.width * cond.width * (cond.depth - 1) + cond.width * cond.target_dim
+    slots = {"gd": 0, "momentum": 1, "nesterov": 1, "adam": 2}.get(cond.optimizer, 2)
+    block = min(pixels, 8192) + chunk
+    return {
+        "pixels": _float(pixels * SWEEP_JOB_BYTES),
+        "network": _float(block * (params * 8 * (2 + slots) + 8 * (cond.depth + 8))),
+        "data": 3 * 8 * n_data * _float(cond.width + cond.target_dim),
+        "steps": _float(8 * cond.steps * (cond.batch_size + 2) if cond.batch_size else 0),
+    }
+
+
+def _float(n) -> float:
+    """A (possibly astronomically large) integer as a float, inf past float's range."""
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf
+
+
+def check_sweep_size(args) -> None:
+    """Refuse, naming the flags, a command-line sweep whose arrays cannot fit in this machine's
+    memory or whose steps overflow the int32 step of divergence — before anything is built
+    (a Condition of 10^20 layers would take forever to build)."""
+    if args.steps >= STEP_LIMIT:
+        raise ValueError(
+            f"argument --steps: at most {STEP_LIMIT - 1:,} (the step of divergence is int32)"
+        )
+    nx, ny = (args.resolution * 2)[:2]
+    if args.tile is not None:
+        nx, ny = -(-nx // args.tiles[1]), -(-ny // args.tiles[0])
+    width, target = args.width, args.target_dim
+    params = width * width * (args.depth - 1) + width * target
+    if args.dataset_size is not None:
+        n_data = _float(args.dataset_size)
+    else:
+        per = width if args.activation == "identity" else _float(params) / _float(target)
+        n_data = args.dataset_ratio * per
+    arrays = _sweep_arrays(args, nx * ny, n_data, args.chunk or 128)
+    total, memory = sum(arrays.values()), machine_memory()
+    if total > memory:
+        lower = {
+            "pixels": "--resolution (or compute it in parts with --tile and --tiles)",
+            "network": "--width, --depth, --target-dim or --chunk",
+            "data": "--width, --dataset-ratio or --dataset-size",
+            "steps": "--steps or --batch-size",
+        }[max(arrays, key=arrays.get)]
+        raise ValueError(
+            f"this sweep needs about {_bytes(total)} of memory, more than this machine's "
+            f"{_bytes(memory)}; lower {lower}"
+        )
 
 
 # -------------------------------------------------------------------------------- estimate
