@@ -25,6 +25,9 @@ from trainability.cli import build_parser, main
 from trainability.config import ConfigError, load_study
 from trainability.plan import Work, check_study
 
+# windows like [-1e300, 1e300] overflow to inf in numpy before they are refused
+pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+
 settings.register_profile(
     "ci", max_examples=60, derandomize=True, deadline=None, database=None, print_blob=True
 )
