@@ -107,8 +107,14 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     if followup is not None:
         lyap = followup["lyapunov"]
         base = {k: v for k, v in followup["base"].items() if k in Condition.__dataclass_fields__}
-        cond = Condition(**base)
-        window = Window.square(followup["base"].get("window", OVERVIEW_WINDOW), lyap["resolution"])
+        try:  # the Lyapunov grid is the base condition itself, at its own resolution
+            cond = Condition(**base)
+            window = Window.square(
+                followup["base"].get("window", OVERVIEW_WINDOW), lyap["resolution"]
+            )
+            window.axes()  # the float64 guard
+        except ValueError as err:
+            raise ConfigError(f"config error at followup.lyapunov: {err}") from None
         pixels = window.nx * window.ny
         works.append(
             Work(
