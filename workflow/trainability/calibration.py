@@ -39,6 +39,7 @@ a tile job runs.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import subprocess
@@ -97,6 +98,7 @@ class Calibration:
     def relative_step(self, size: int) -> float:
         """r(s): time of a pixel-step of network work s over the paper network's."""
         s, t = np.array(self.sizes, dtype=float).T
+        size = as_float(size)
         if size <= s[-1]:
             value = np.interp(size, s, t)
         else:
@@ -108,10 +110,11 @@ class Calibration:
         if work.regime == "none" or work.pixel_steps == 0:
             return 0.0
         if work.regime == "toy":
-            return work.pixel_steps / self.rates["toy"]
+            return as_float(work.pixel_steps) / self.rates["toy"]
         per_job = work.job_pixels or work.pixels
-        padding = -(-per_job // self.chunk) * self.chunk / per_job  # whole chunks
-        steps = work.pixel_steps * padding * self.live(work.regime, work.steps) * work.factor
+        padding = as_float(-(-per_job // self.chunk) * self.chunk) / as_float(per_job)
+        live = self.live(work.regime, work.steps)
+        steps = as_float(work.pixel_steps) * padding * live * work.factor
         return steps * self.relative_step(work.size) / self.rates[work.regime]
 
 
@@ -129,6 +132,25 @@ FALLBACK = Calibration(
     chunk=128,
     measured="built-in fallback",
 )
+
+
+def as_float(n) -> float:
+    """A (possibly astronomically large) integer as a float, inf past float's range."""
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf
+
+
+def machine_memory() -> int:
+    """Total memory of this machine in bytes (/proc/meminfo, else sysconf)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def cache_path() -> Path:

@@ -154,8 +154,10 @@ _VALIDATOR = jsonschema.validators.extend(
     type_checker=jsonschema.Draft7Validator.TYPE_CHECKER.redefine_many(
         {
             "integer": lambda _, v: isinstance(v, int) and not isinstance(v, bool),
-            "number": lambda _, v: not isinstance(v, bool)
-            and (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v))),
+            "number": lambda _, v: (
+                not isinstance(v, bool)
+                and (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
+            ),
         }
     ),
 )

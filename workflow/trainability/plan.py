@@ -39,9 +39,11 @@ from trainability.calibration import (
     FALLBACK,
     OVERVIEW_WINDOW,
     Calibration,
+    as_float,
     cache_path,
     calibrate,
     load_calibration,
+    machine_memory,
     network_size,
     save_calibration,
 )
@@ -86,8 +88,8 @@ class Work:
     factor: float = 1.0
     jobs: int = 1
     compiles: int = 0
-    job_bytes: int = 0
-    output_bytes: int = 0
+    job_bytes: float = 0
+    output_bytes: float = 0
     noise: bool = False  # draws per-pixel noise from the pixel index
     serial: bool = False  # runs before the owner's other work (a zoom's search)
     where: str = "the study"  # the config key that names the owner, for messages
@@ -290,9 +292,9 @@ def _noisy(cond: Condition) -> bool:
     return cond.epsilon > 0 or "epsilon" in cond.axis_names
 
 
-def _sweep_job_bytes(cond: Condition, pixels: int) -> int:
+def _sweep_job_bytes(cond: Condition, pixels: int) -> float:
     """Arrays of a sweep job over ``pixels`` pixels (module docstring)."""
-    return int(sum(_sweep_arrays(cond, pixels, cond.n_data).values()))
+    return sum(_sweep_arrays(cond, pixels, as_float(cond.n_data)).values())
 
 
 def _sweep_arrays(cond, pixels: int, n_data: float, chunk: int = 128) -> dict[str, float]:
@@ -303,19 +305,11 @@ def _sweep_arrays(cond, pixels: int, n_data: float, chunk: int = 128) -> dict[st
     slots = {"gd": 0, "momentum": 1, "nesterov": 1, "adam": 2}.get(cond.optimizer, 2)
     block = min(pixels, 8192) + chunk
     return {
-        "pixels": _float(pixels * SWEEP_JOB_BYTES),
-        "network": _float(block * (params * 8 * (2 + slots) + 8 * (cond.depth + 8))),
-        "data": 3 * 8 * n_data * _float(cond.width + cond.target_dim),
-        "steps": _float(8 * cond.steps * (cond.batch_size + 2) if cond.batch_size else 0),
+        "pixels": as_float(pixels * SWEEP_JOB_BYTES),
+        "network": as_float(block * (params * 8 * (2 + slots) + 8 * (cond.depth + 8))),
+        "data": 3 * 8 * n_data * as_float(cond.width + cond.target_dim),
+        "steps": as_float(8 * cond.steps * (cond.batch_size + 2) if cond.batch_size else 0),
     }
-
-
-def _float(n) -> float:
-    """A (possibly astronomically large) integer as a float, inf past float's range."""
-    try:
-        return float(n)
-    except OverflowError:
-        return math.inf
 
 
 def check_sweep_size(args) -> None:
@@ -332,9 +326,9 @@ def check_sweep_size(args) -> None:
     width, target = args.width, args.target_dim
     params = width * width * (args.depth - 1) + width * target
     if args.dataset_size is not None:
-        n_data = _float(args.dataset_size)
+        n_data = as_float(args.dataset_size)
     else:
-        per = width if args.activation == "identity" else _float(params) / _float(target)
+        per = width if args.activation == "identity" else as_float(params) / as_float(target)
         n_data = args.dataset_ratio * per
     arrays = _sweep_arrays(args, nx * ny, n_data, args.chunk or 128)
     total, memory = sum(arrays.values()), machine_memory()
@@ -460,17 +454,6 @@ class Plan:
 
 def estimate(config: dict, study: dict, calibration: Calibration, source: str) -> Plan:
     return Plan(tuple(workloads(config, study)), calibration, source)
-
-
-def machine_memory() -> int:
-    """Total memory of this machine in bytes (/proc/meminfo, else sysconf)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def check(plan: Plan, config: dict) -> None:
