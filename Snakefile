@@ -19,11 +19,13 @@ Configuration: config/config.yaml (validated against workflow/schemas/config.sch
 any job runs). Each condition's name is also a target: `snakemake --cores 2 tanh_minibatch`.
 """
 
+import sys
 from pathlib import Path
 
 from snakemake.utils import min_version
 
 from trainability.config import ConfigError, load_study
+from trainability.plan import check_study, tile_backend
 
 min_version("9.0")
 
@@ -39,9 +41,20 @@ try:
     validated, STUDY = load_study(
         config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
     )
+    # the cost estimate and budget (docs/cost.md), checked once: jobs re-read this file
+    PLAN = None
+    if workflow.is_main_process:
+        backend = tile_backend(workflow.resource_settings.overwrite_resources)
+        PLAN = check_study(validated, STUDY, backend)
 except ConfigError as err:
     raise SystemExit(f"trainability-fractals: {err}")
 config.update(validated)
+
+
+onstart:
+    if PLAN is not None:
+        cores = workflow.cores if workflow.local_exec else workflow.nodes
+        print(PLAN.start_block(cores, validated["budget"]), file=sys.stderr)
 
 
 include: "workflow/rules/common.smk"

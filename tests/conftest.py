@@ -24,7 +24,9 @@ def snakemake_command(workdir, *args, configfile=TEST_CONFIG) -> list[str]:
 def snakemake(workdir, *args, configfile=TEST_CONFIG, check=True, **popen):
     """Run the workflow of this repository in ``workdir``; returns the CompletedProcess."""
     cmd = snakemake_command(workdir, *args, configfile=configfile)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # the built-in throughput figures, not this machine's cached calibration (docs/cost.md)
+    no_cache = str(Path(workdir) / ".no-calibration.json")  # never written: Snakemake only reads
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TRAINABILITY_CALIBRATION": no_cache}
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, **popen)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stderr[-3000:]}")

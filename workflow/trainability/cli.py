@@ -109,11 +109,13 @@ def _add_sweep(sub) -> None:
 def _run_sweep(args) -> None:
     from trainability.grid import Window
     from trainability.io import save_grid
+    from trainability.plan import check_sweep_size
     from trainability.sweep import Engine, axis_values, default_chunk, sweep
 
     if len(args.resolution) > 2:
         raise ValueError("argument --resolution: give N or NX NY")
     nx, ny = (args.resolution * 2)[:2]
+    check_sweep_size(args)  # memory and int32 limits, before anything is built
     _check_writable(args.out, "--out")
     if args.tile is not None and not all(
         0 <= i < t for i, t in zip(args.tile, args.tiles, strict=True)
@@ -266,8 +268,34 @@ def _run_toy(args) -> None:
         print("boundary counts per level: " + " ".join(map(str, result["counts"])))
 
 
+def _add_plan(sub) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="a study's cost before it runs: pixel-steps, CPU and wall time, memory, disk",
+        description="Prints the cost per condition and in total at this machine's measured "
+        "throughput (measured once, about ten seconds, and cached; docs/cost.md), and refuses "
+        "a study over its budget as Snakemake would.",
+    )
+    p.add_argument("--configfile", default="config/config.yaml", help="the study's config")
+    p.add_argument("--cores", type=_int_at_least(1), default=None, help="default: all")
+    p.add_argument("--gpu", action="store_true", help="price tiles with the GPU figure")
+    p.add_argument("--recalibrate", action="store_true", help="measure this machine again")
+    p.add_argument(
+        "--no-calibrate", action="store_true", help="never measure: cached or built-in figures"
+    )
+    p.set_defaults(run=_run_plan)
+
+
+def _run_plan(args) -> None:
+    from trainability.plan import run_plan
+
+    run_plan(args)
+
+
 def _check_writable(path: str, flag: str) -> None:
     """Fail before any work if ``path`` cannot be written (probe with a temporary file)."""
+    if Path(path).is_dir() or Path(path).name in ("", ".", ".."):
+        raise ValueError(f"argument {flag}: {path!r} is a directory; name a file")
     parent = Path(path).resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -285,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_render(sub)
     _add_dimension(sub)
     _add_toy(sub)
+    _add_plan(sub)
     from trainability.explore.command import add_parser as add_explore
 
     add_explore(sub)
@@ -297,5 +326,11 @@ def main(argv: list[str] | None = None) -> int:
         args.run(args)
     except (ValueError, OSError) as err:  # ConditionError, PrecisionError, I/O
         print(f"trainability {args.verb}: error: {err}", file=sys.stderr)
+        return 2
+    except MemoryError as err:  # a grid far too large: say so, in one line
+        size = {"sweep": "--resolution", "toy": "--levels or --dim"}.get(args.verb, "the input")
+        print(
+            f"trainability {args.verb}: error: out of memory ({err}); lower {size}", file=sys.stderr
+        )
         return 2
     return 0

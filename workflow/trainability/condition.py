@@ -54,6 +54,7 @@ OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 WEIGHT_DECAY_MODES = ("l2", "decoupled")
 SCHEDULES = ("constant", "warmup", "cosine", "step")
 SCALES = ("log", "linear")
+MAX_DEPTH = 10_000
 
 # The groups of fields, in the order the CLI and config/README.md list them: key -> title.
 GROUPS = {
@@ -301,6 +302,19 @@ class Condition:
 
     def __post_init__(self) -> None:
         check_fields(self, ConditionError)
+        if self.depth > MAX_DEPTH:  # before anything loops over the layers
+            raise ConditionError(
+                f"depth must be at most {MAX_DEPTH} (each layer is traced on its own), "
+                f"got {self.depth}"
+            )
+        params = self.width * self.width * (self.depth - 1) + self.width * self.target_dim
+        if params >= 2**31:
+            raise ConditionError(
+                f"width {self.width}, depth {self.depth} and target_dim {self.target_dim} give "
+                f"2**31 or more parameters per network (16 GiB per pixel); make it smaller"
+            )
+        if self.seed >= 2**32:  # folded into the noise keys as uint32 (model.perturb_weights)
+            raise ConditionError(f"seed must be an integer below 2**32, got {self.seed}")
         if self.residual and self.depth < 3:
             raise ConditionError(
                 f"residual needs depth >= 3 (hidden-to-hidden layers), got depth {self.depth}"

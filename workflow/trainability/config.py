@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -139,9 +140,35 @@ def _toy_settings(toys: dict, schema: dict) -> dict:
     }
 
 
+def _whole_pattern(validator, pattern, instance, schema):
+    """JSON Schema's ``pattern``, with ``$`` at the very end of the text (Python's ``$`` also
+    matches before a final newline, which would let ``"tanh\\n"`` pass as a name)."""
+    if validator.is_type(instance, "string"):
+        match = re.search(pattern, instance)
+        if match is None or (pattern.endswith("$") and match.end() != len(instance)):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Numbers are finite (NaN and infinities are never a setting) and integers are ints (24.0
+# would pass JSON Schema's integer test and break later, far from the key).
+_VALIDATOR = jsonschema.validators.extend(
+    jsonschema.Draft7Validator,
+    validators={"pattern": _whole_pattern},
+    type_checker=jsonschema.Draft7Validator.TYPE_CHECKER.redefine_many(
+        {
+            "integer": lambda _, v: isinstance(v, int) and not isinstance(v, bool),
+            "number": lambda _, v: (
+                not isinstance(v, bool)
+                and (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
+            ),
+        }
+    ),
+)
+
+
 def validate(config: dict, schema: dict) -> None:
     """Raise `ConfigError` for the first schema violation; fill defaults in place."""
-    validator = jsonschema.Draft7Validator(schema)
+    validator = _VALIDATOR(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         raise ConfigError(_describe(error))

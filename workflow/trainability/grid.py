@@ -25,6 +25,8 @@ import numpy as np
 
 from trainability._jax import jnp
 
+AXIS_BYTES = 64  # peak bytes per pixel of one side while its coordinates are computed
+
 
 class PrecisionError(ValueError):
     """Adjacent pixels of a window would share one float64 hyperparameter value."""
@@ -70,9 +72,17 @@ class Window:
 
     def axes(self, x_scale: str = "log", y_scale: str = "log") -> tuple[np.ndarray, np.ndarray]:
         """Hyperparameter values (x, y) of the pixels, after the float64 guard."""
+        from trainability.calibration import machine_memory
+
         for name, scale in (("x_scale", x_scale), ("y_scale", y_scale)):
             if scale not in ("log", "linear"):
                 raise ValueError(f"{name} must be one of log, linear; got {scale!r}")
+        for name, n in (("nx", self.nx), ("ny", self.ny)):
+            if AXIS_BYTES * n > machine_memory():  # before numpy tries (or JAX aborts)
+                raise ValueError(
+                    f"resolution {name} = {n} pixels: the coordinates of one side alone "
+                    f"need more than this machine's memory; lower it"
+                )
         x = _axis(self.x_min, self.x_max, self.nx, x_scale)
         y = _axis(self.y_min, self.y_max, self.ny, y_scale)
         for name, lo, hi, values, scale in (

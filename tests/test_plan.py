@@ -1,0 +1,249 @@
+"""The cost estimate (trainability.plan): the jobs it counts against Snakemake's DAG, its time
+against a tiny study timed on this machine, the budget and memory refusals before any job,
+and the hard limits of the arithmetic."""
+
+import json
+import re
+import time
+
+import pytest
+import yaml
+from conftest import REPO, snakemake
+
+from trainability.calibration import (
+    FALLBACK,
+    Calibration,
+    calibrate,
+    calibration_key,
+    load_calibration,
+    network_size,
+    save_calibration,
+)
+from trainability.condition import Condition
+from trainability.config import ConfigError, load_study
+from trainability.plan import Work, check_study, estimate, workloads
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+TEST = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+
+
+@pytest.fixture(autouse=True)
+def no_cached_calibration(tmp_path, monkeypatch):
+    """Every test starts without a cached calibration (the built-in fallback figures)."""
+    monkeypatch.setenv("TRAINABILITY_CALIBRATION", str(tmp_path / "calibration.json"))
+
+
+def copy(config):
+    return json.loads(json.dumps(config))
+
+
+def dag_jobs(result) -> int:
+    return int(re.search(r"^total\s+(\d+)$", result.stdout, re.M).group(1))
+
+
+def test_the_estimate_counts_every_job_of_the_dag(tmp_path):
+    """Every job Snakemake would run is counted (each pays a start-up): the grid list is whole.
+    The test study, plus a condition drawn in a group figure and a zoom onto a fixed target."""
+    raw = copy(TEST)
+    raw["conditions"]["adam_lr"] = {
+        "group": "optimizers",
+        "optimizer": "adam",
+        "phase_space": "custom",
+        "x_axis": "lr",
+        "y_axis": "beta2",
+        "y_scale": "linear",
+        "window": [0, 2.5, 0.5, 0.999],
+        "tiles": [1, 2],
+        "zoom": {"depth": 0.5, "target": [1.0, 0.7], "outer_width": 0.4, "tiles": [2, 1]},
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    config, study = load_study(raw, SCHEMA)
+    counted = sum(work.jobs for work in workloads(config, study))
+    assert counted == dag_jobs(snakemake(tmp_path, "-n", "--cores", "1", configfile=path))
+
+
+TYPO = copy(TEST)
+TYPO["defaults"]["resolution"] = 10_000_000  # one extra zero... or five
+
+
+def test_a_typo_in_the_resolution_is_refused_before_any_job_with_its_estimate(tmp_path):
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(TYPO))
+    result = snakemake(tmp_path, "-n", "--cores", "1", configfile=path, check=False)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if "config error" in line]
+    assert len(lines) == 1, result.stderr
+    assert "budget.core_hours" in lines[0] and "Traceback" not in result.stderr
+    hours = float(
+        re.search(r"needs about ([\d.e+,]+) core-hours", lines[0]).group(1).replace(",", "")
+    )
+    assert hours > 1e6  # 10^14 pixels x 40 steps: core-centuries at any plausible speed
+    assert not (tmp_path / "results").exists()
+
+
+def test_raising_the_budget_lets_the_same_config_through_to_a_dry_run(tmp_path):
+    config = copy(TYPO)
+    config["budget"] = {"core_hours": 1e15}
+    with pytest.raises(ConfigError) as err:  # its tiles would need petabytes: the next limit
+        check_study(*load_study(config, SCHEMA))
+    assert "budget.memory_gib" in str(err.value) and "conditions.tanh_fullbatch" in str(err.value)
+    config["budget"]["memory_gib"] = 1e9
+    path = tmp_path / "raised.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", "--cores", "1", configfile=path)
+    assert "results/tanh_fullbatch/tiles/overview/1_0.npz" in result.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_run_prints_the_cost_block_once(tmp_path):
+    config = {
+        "defaults": {"width": 4, "steps": 10, "window": [-1, 4, 0, 4], "resolution": 8},
+        "conditions": {"tanh_fullbatch": {}},
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = snakemake(
+        tmp_path, "--cores", "1", "results/tanh_fullbatch/tiles/overview/0_0.npz", configfile=path
+    )
+    assert result.stderr.count("cost of this study") == 1
+    assert "built-in fallback figures" in result.stderr  # says where its figures come from
+
+
+TINY = {
+    "defaults": {"width": 8, "steps": 200, "window": [-1, 4, 0, 4], "resolution": 40},
+    "conditions": {
+        "overview": {},
+        "minibatch": {"batch_size": 8, "resolution": 32},
+        "deep": {"window": [0.0, 0.02, 1.775, 1.795], "resolution": 32},  # at the boundary
+    },
+}
+
+
+def test_the_estimate_of_a_tiny_study_is_within_a_factor_2_of_its_time_here():
+    """Calibrate, then time the tiny study's sweep jobs in this process, each compiling afresh
+    as a job would; CPU times on both sides, so other work on the machine matters less."""
+    import jax
+
+    from trainability import sweep as sweeping
+
+    config, study = load_study(TINY, SCHEMA)
+    cal = calibrate(config["engine"])
+    plan = estimate(config, study, cal, "test")
+    assert {w.regime for w in plan.works if w.pixels} == {"overview", "deep"}
+    predicted = sum(plan.train_seconds(w) + w.compiles * cal.compile_s for w in plan.works)
+    engine = sweeping.Engine(chunk=sweeping.default_chunk())
+    measured = 0.0
+    for sc in study.values():
+        for i in range(sc.tiles[0]):
+            for j in range(sc.tiles[1]):
+                jax.clear_caches()
+                sweeping._compiled_segment.cache_clear()
+                start = time.process_time()
+                sweeping.sweep(sc.condition, sc.window, engine, tile=(i, j), tiles=sc.tiles)
+                measured += time.process_time() - start
+    print(f"predicted {predicted:.2f} s, measured {measured:.2f} s")
+    assert 0.5 < predicted / measured < 2.0, (predicted, measured, cal)
+
+
+def test_the_calibration_is_cached_per_engine_and_the_fallback_says_so(tmp_path):
+    engine = {"name": "fused", "dtype": "float64", "chunk": None}
+    cal, source = load_calibration(engine)
+    assert cal is FALLBACK and "fallback" in source
+    measured = Calibration(**{**FALLBACK.__dict__, "measured": "just now"})
+    save_calibration(engine, "cpu", measured)
+    assert load_calibration(engine) == (measured, "measured just now")
+    other, source = load_calibration({**engine, "name": "autodiff"})
+    assert other is FALLBACK and "fallback" in source
+    gpu, source = load_calibration(engine, "gpu")
+    assert gpu == measured and source.startswith("no GPU figure measured, CPU figures used")
+    # a GPU node measured it (`plan --recalibrate` there): any host's GPU figure will do
+    path = tmp_path / "calibration.json"
+    entries = json.loads(path.read_text())
+    (key,) = entries
+    suffix = calibration_key(engine, "gpu").split(" | ", 2)[2]
+    entries[f"gpu-node-7 | some CPU x64 | {suffix}"] = {**entries[key], "measured": "on a GPU"}
+    path.write_text(json.dumps(entries))
+    assert load_calibration(engine, "gpu")[1] == "measured on a GPU"
+
+
+def test_time_scales_with_pixels_steps_and_network_and_regimes_differ():
+    cal = FALLBACK
+    ref = network_size(Condition())  # the paper's network: N = 272 points, 272 parameters
+    assert ref == 272 * 272 and cal.relative_step(ref) == pytest.approx(1.0)
+    deep = Work("x", "grid", pixels=128 * 100, steps=300, regime="deep", size=ref)
+    assert cal.seconds(deep) == pytest.approx(128 * 100 * 300 / cal.rates["deep"])
+    assert cal.seconds(Work(**{**deep.__dict__, "grids": 3})) == pytest.approx(
+        3 * cal.seconds(deep)
+    )
+    # overview: the retired fraction f stops at step t_bar, so live(T) = 1 - f + f t_bar / T
+    overview = Work(**{**deep.__dict__, "regime": "overview"})
+    live = 1 - cal.retired + cal.retired * cal.retire_step / 300
+    assert cal.seconds(overview) == pytest.approx(
+        cal.seconds(deep) * live * cal.rates["deep"] / cal.rates["overview"]
+    )
+    # the products dominate large networks: r(s) grows linearly beyond the largest measured
+    big, bigger = cal.relative_step(10**7), cal.relative_step(2 * 10**7)
+    slope = (cal.sizes[-1][1] - cal.sizes[-2][1]) / (cal.sizes[-1][0] - cal.sizes[-2][0])
+    assert bigger - big == pytest.approx(10**7 * slope / cal.sizes[-1][1])
+    # a tile of 1 pixel still computes a whole chunk of 128
+    one = Work(**{**deep.__dict__, "pixels": 1})
+    assert cal.seconds(one) == pytest.approx(cal.seconds(deep) / 100)
+
+
+def test_a_job_over_the_memory_limit_is_refused_naming_the_condition():
+    config = copy(TEST)
+    config["budget"] = {"memory_gib": 0.1}
+    config, study = load_study(config, SCHEMA)
+    with pytest.raises(ConfigError) as err:
+        check_study(config, study)
+    message = str(err.value)
+    assert "\n" not in message and "budget.memory_gib = 0.1" in message
+    assert re.search(r"needs about [\d.]+ MiB", message)
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (  # float64 cannot resolve 1e-14 decades at 64 pixels around 10^3
+            lambda c: c["conditions"]["tanh_fullbatch"]["zoom"].update(depth=15, target=[3.0, 3.0]),
+            ["conditions.tanh_fullbatch", "float64"],
+        ),
+        (lambda c: c["defaults"].update(tiles=[25, 1]), ["conditions.tanh_fullbatch", "tiles"]),
+        (
+            lambda c: c["conditions"]["tanh_fullbatch"]["zoom"].update(tiles=[1, 99]),
+            ["conditions.tanh_fullbatch", "tiles"],
+        ),
+        (  # noise keys fold in uint32 pixel indices: 70000^2 > 2^32
+            lambda c: c["followup"]["base"].update(resolution=70_000),
+            ["perturbations_1", "32 bits"],
+        ),
+        (lambda c: c["defaults"].update(steps=2**31), ["int32", "steps"]),
+    ],
+    ids=["float64-window", "tiles-over-grid", "zoom-tiles-over-grid", "noise-index", "steps"],
+)
+def test_hard_limits_stay_errors_whatever_the_budget(edit, words):
+    config = copy(TEST)
+    config["budget"] = {"core_hours": 1e300, "memory_gib": 1e300}
+    edit(config)
+    with pytest.raises(ConfigError) as err:
+        config, study = load_study(config, SCHEMA)
+        check_study(config, study)
+    assert "\n" not in str(err.value)
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_plan_prints_the_paper_study_within_its_explicit_budget(capsys):
+    from trainability.cli import main
+
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    assert set(paper["budget"]) == {"core_hours", "memory_gib"}
+    args = ["plan", "--no-calibrate", "--cores", "256", "--configfile"]
+    assert main([*args, str(REPO / "config" / "paper.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "within budget" in out and "tanh_fullbatch" in out
+    hours = float(re.search(r"([\d.e+]+) core-hours of CPU time", out).group(1))
+    assert 1e3 < hours < paper["budget"]["core_hours"]
+    assert main([*args, str(REPO / "config" / "test.yaml"), "--gpu"]) == 0
+    assert "no GPU figure measured, CPU figures used" in capsys.readouterr().out
