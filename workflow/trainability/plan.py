@@ -50,6 +50,7 @@ from trainability.calibration import (
 from trainability.condition import Condition
 from trainability.config import ConfigError, StudyCondition
 from trainability.grid import Window
+from trainability.zoom import panel_levels
 
 REGIME_WIDTH = 1.0  # decades: a window narrower than this on a log axis is "deep"
 LYAPUNOV_FACTOR = 16.0  # twin run ~7x and tangent run ~3-7x a sweep's step (width 8 and 16)
@@ -168,11 +169,39 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
             remedy=_remedy(_sweep_job_bytes(cond, tile), pixels * GRID_JOB_BYTES, "its"),
         )
     ]
+    if sc.panel is not None:
+        panel, (pi, pj) = sc.panel, sc.panel_tiles
+        ppx = panel.nx * panel.ny
+        ptile = -(-panel.ny // pi) * -(-panel.nx // pj)
+        works.append(
+            Work(
+                name,
+                "panel",
+                ppx,
+                cond.steps,
+                window_regime(cond, panel),
+                size,
+                job_pixels=ptile,
+                jobs=pi * pj + 2,  # tiles, merge, heatmap
+                compiles=pi * pj,
+                job_bytes=max(_sweep_job_bytes(cond, ptile), ppx * GRID_JOB_BYTES),
+                output_bytes=ppx * (2 * GRID_FILE_BYTES + IMAGE_BYTES),
+                noise=noisy,
+                where=f"{where}.panel",
+                remedy=_remedy(_sweep_job_bytes(cond, ptile), ppx * GRID_JOB_BYTES, "panel"),
+            )
+        )
     zoom = sc.zoom
     if zoom is None:
         return works
-    widths = [zoom.outer_width / 2.0**k for k in range(zoom.levels)]
-    search = widths[:-1] if zoom.target == "auto" else []
+    if zoom.target == "panel":  # concentric down to the panel, searched below it
+        above = panel_levels(sc.panel.bounds, zoom.outer_width)
+        outer = (sc.panel.x_max - sc.panel.x_min) * 2.0**above
+        widths = [outer / 2.0**k for k in range(zoom.levels)]
+        search = widths[above:-1]
+    else:
+        widths = [zoom.outer_width / 2.0**k for k in range(zoom.levels)]
+        search = widths[:-1] if zoom.target == "auto" else []
     side = zoom.search_resolution
     for regime in ("overview", "deep"):
         n = sum(1 for w in search if _width_regime(w) == regime)
