@@ -181,7 +181,7 @@ def condition_names(config) -> set[str]:
 
 
 def one_line_naming(message: str, touched: set[str], config: dict) -> None:
-    assert message.startswith("config error") and "\n" not in message, message
+    assert message.startswith("config error") and len(message.splitlines()) == 1, message
     # the key itself, its section, or the condition it lands in (defaults and follow-up
     # settings land in every condition); a budget refusal names the budget key to raise
     names = touched | {"budget.core_hours", "budget.memory_gib"}

@@ -22,7 +22,13 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (no usage dump)."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {_one_line(message)}\n")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters (newlines among them) escaped: echoed user input
+    cannot break a one-line error."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def _int_at_least(low: int):
@@ -325,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.run(args)
     except (ValueError, OSError) as err:  # ConditionError, PrecisionError, I/O
-        print(f"trainability {args.verb}: error: {err}", file=sys.stderr)
+        print(f"trainability {args.verb}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except MemoryError as err:  # a grid far too large: say so, in one line
         size = {"sweep": "--resolution", "toy": "--levels or --dim"}.get(args.verb, "the input")

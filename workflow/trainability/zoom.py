@@ -101,6 +101,8 @@ def levels_for_depth(depth_decades: float) -> int:
     """Number of keyframes K whose last is at least ``depth_decades`` below the first."""
     if not depth_decades >= 0:
         raise ValueError(f"zoom depth must be >= 0 decades, got {depth_decades}")
+    if depth_decades > 300:  # float64 spans ~600 decades and resolves ~15 below any window
+        raise ValueError(f"zoom depth must be at most 300 decades, got {depth_decades}")
     return math.ceil(depth_decades / math.log10(2) - 1e-9) + 1
 
 
