@@ -53,7 +53,9 @@ def grid_tiles(condition, grid):
     if grid == "panel":
         return list(study.panel_tiles)
     if grid.startswith("panel_"):
-        return list(RESOLUTION_STUDY["tiles"]) if "tiles" in RESOLUTION_STUDY else [1, 1]
+        return (
+            list(RESOLUTION_STUDY["tiles"]) if "tiles" in RESOLUTION_STUDY else [1, 1]
+        )
     return list(study.zoom.tiles)
 
 
@@ -102,7 +104,8 @@ def keyframe_files(condition, ext):
 
 def dimension_grids(condition):
     """The grids a condition's dimension pools: its panel and zoom keyframes (those with too
-    few pixels for a decade of box sizes are refused by the estimator), else its overview."""
+    few pixels for a decade of box sizes are refused by the estimator), else its overview.
+    """
     study = STUDY[condition]
     grids = [f"results/{condition}/panel.npz"] if study.panel is not None else []
     if study.zoom is not None:
