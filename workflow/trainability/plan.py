@@ -138,8 +138,9 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     for study_name, settings in config.get("toys", {}).items():
         works.append(_toy_work(study_name, settings))
     families = {sc.family for sc in study.values() if sc.family is not None}
-    works.append(  # family figures, the paper's figure, the dimension table, report, `all`
-        Work("figures", "figures, tables, report", grids=0, jobs=len(families) + 4)
+    paper_figure = int(any(sc.panel is not None for sc in study.values()))
+    works.append(  # family figures, the paper's figure, the overviews, table, report, `all`
+        Work("figures", "figures, tables, report", grids=0, jobs=len(families) + 4 + paper_figure)
     )
     return works
 
