@@ -88,8 +88,9 @@ def _bench(path: Path, *seconds: float, rss: float = 100.0) -> None:
     )
 
 
-DIM_HEADER = "condition,median_local_slope,fit_slope,fit_ci_low,fit_ci_high,paper,n_images,"
-DIM_HEADER += "resolution,steps,note\n"
+DIM_HEADER = "condition,dimension,paper,fit,median_local_slope,fit_slope,fit_ci_low,fit_ci_high,"
+DIM_HEADER += "n_images,images_used,resolution,steps,note\n"
+DIM_A = 'cond_a,"1.61 [1.58, 1.64]",1.66,"1.7 [1.52, 1.88]",1.612,1.703,1.52,1.88,5,5,24x24,40,\n'
 CONFIG = {
     "defaults": {"width": 8, "steps": 40},
     "conditions": {
@@ -113,10 +114,11 @@ def fake_results(tmp_path):
         _grid(res / name / "overview.npz", act, seed=0 if name == "cond_a" else 7)
         _png(res / name / "overview.png", shade)
     (res / "cond_a" / "dimension.csv").write_text(
-        DIM_HEADER + "cond_a,1.612,1.703,1.52,1.88,1.66,5,24x24,40,\n"
+        DIM_HEADER + DIM_A
     )
     (res / "cond_b" / "dimension.csv").write_text(
-        DIM_HEADER + f'cond_b,nan,nan,nan,nan,,1,24x24,40,"one phase only {EVIL}"\n'
+        DIM_HEADER
+        + f'cond_b,no boundary,,no boundary,,,,,1,0,24x24,40,"one phase only {EVIL}"\n'
     )
     _png(res / "cond_a" / "zoom_keyframes.png", 30)
     _mp4(res / "cond_a" / "zoom.mp4")
@@ -126,7 +128,7 @@ def fake_results(tmp_path):
     (res / "toys" / "strip.csv").write_text("loss,alpha\nmultiplicative,0.93\n")
     (res / "tables").mkdir()
     (res / "tables" / "fractal_dimensions.csv").write_text(
-        DIM_HEADER + "cond_a,1.612,1.703,1.52,1.88,1.66,5,24x24,40,\n"
+        DIM_HEADER + DIM_A
     )
     (res / "tables" / "activations.csv").write_text(f"activation,dimension\n{EVIL},1.25\n")
     bench = res / "benchmarks"
