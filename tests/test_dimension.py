@@ -631,3 +631,20 @@ def test_1d_bad_inputs():
         alpha_1d(np.zeros(1))
     with pytest.raises(ValueError, match="1-D"):
         alpha_1d(np.zeros((3, 3)))
+
+
+def test_a_condition_pools_only_its_largest_images():
+    """A 128² panel and 32² keyframes: only the panel is measured, and the note says so."""
+    from types import SimpleNamespace
+
+    from trainability.tables import dimension_row
+
+    yy, xx = np.mgrid[0:128, 0:128]
+    line = np.where(xx + 0.37 * yy < 90, -1.0, 1.0)
+    small = np.where(np.add.outer(np.arange(32), np.arange(32)) < 30, -1.0, 1.0)
+    grids = [SimpleNamespace(values=v, meta={"steps": 5}) for v in (line, small, small)]
+    row = dimension_row("c", grids, 1.0)
+    alone = dimension_row("c", grids[:1], 1.0)
+    assert row["n_images"] == 1 and row["resolution"] == "128x128"
+    assert row["median_local_slope"] == alone["median_local_slope"]
+    assert "2 smaller images left out" in row["note"]

@@ -104,9 +104,20 @@ def dimension_row(condition: str, grids, paper: float | None) -> dict:
     A boundary that cannot be measured (one phase only, images too small for a decade of box
     sizes) gives blank estimates, its reason in ``dimension``/``fit`` and ``refused``, and the
     full explanation in ``note``: a condition without a measurable boundary is a result.
+
+    Box counting pools images of one size: when a condition's grids differ in size (a 128²
+    panel and 32² keyframes), only the largest are measured — the smaller ones have fewer box
+    sizes, and every one the largest images lack — and the note says how many were left out.
     """
-    est = estimate_2d([g.values for g in grids])
+    side = max(min(g.values.shape) for g in grids)
+    measured = [g for g in grids if min(g.values.shape) == side]
+    shapes = {g.values.shape for g in measured}
+    if len(shapes) > 1:
+        raise ValueError(f"{condition}: grids of shapes {sorted(shapes)} cannot be pooled")
+    est = estimate_2d([g.values for g in measured])
     notes = [est.refused or est.fit_refused or ""]
+    if len(measured) < len(grids):
+        notes.append(f"{len(grids) - len(measured)} smaller images left out")
     unused = est.n_images - len(est.images_used)
     if unused and not est.refused:
         notes.append(f"{unused} of {est.n_images} images contribute nothing (too few scales)")
@@ -128,8 +139,8 @@ def dimension_row(condition: str, grids, paper: float | None) -> dict:
         "confidence": est.confidence,
         "n_images": est.n_images,
         "images_used": len(est.images_used),
-        "resolution": "x".join(str(n) for n in grids[0].values.shape[::-1]),
-        "steps": grids[0].meta["steps"],
+        "resolution": "x".join(str(n) for n in measured[0].values.shape[::-1]),
+        "steps": measured[0].meta["steps"],
         "refused": refusal_headline(est.refused),
         "note": "; ".join(n for n in notes if n),
     }
