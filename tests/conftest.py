@@ -39,3 +39,31 @@ def test_study(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("study")
     snakemake(workdir, "--cores", "2")
     return workdir
+
+
+CI = bool(os.environ.get("CI"))
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium (.ci/run installs it)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def playwright_or_skip():
+    """sync_playwright, or skip (outside CI) / fail (in CI) when it or chromium is missing."""
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "the playwright package is not installed (pip install -e '.[dev]')"
+    if missing is None and not os.access(CHROMIUM, os.X_OK):
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if missing:
+        if CI:
+            pytest.fail(f"browser test cannot run in CI: {missing}")
+        pytest.skip(missing)
+    return sync_playwright

@@ -14,7 +14,7 @@ import urllib.request
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, playwright_or_skip
 
 from trainability.cli import main
 from trainability.config import load_study
@@ -51,16 +51,6 @@ CONFIG = {
     },
 }
 LIMITS = Limits(coarse=16, max_resolution=32)
-CI = bool(os.environ.get("CI"))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -379,20 +369,6 @@ def test_every_bad_query_gets_a_4xx_and_one_sentence(live, path, message):
 # ------------------------------------------------------------------------------ the browser
 
 
-def _playwright():
-    """sync_playwright, or skip (outside CI) / fail (in CI) when it or chromium is missing."""
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "the playwright package is not installed (pip install -e '.[dev]')"
-    if missing is None and not os.access(CHROMIUM, os.X_OK):
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if missing:
-        if CI:
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
-    return sync_playwright
 
 
 def _window(url: str) -> list[float]:
@@ -412,7 +388,7 @@ def _final(page, window_text: str | None = None) -> None:
 
 
 def test_the_page_in_a_real_browser(live):
-    sync_playwright = _playwright()
+    sync_playwright = playwright_or_skip()
     base, _ = live
     errors, external = [], []
     with sync_playwright() as p:

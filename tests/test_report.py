@@ -14,22 +14,12 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from conftest import REPO, snakemake
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, playwright_or_skip, snakemake
 
 from trainability import report
 from trainability.io import save_grid
 from trainability.sweep import Grid
 
-CI = bool(os.environ.get("CI"))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 EVIL = '<script>alert("x")</script> & co'
 
 
@@ -321,24 +311,10 @@ def study_report(test_study):
     return html
 
 
-def _playwright():
-    """sync_playwright, or skip (outside CI) / fail (in CI) when it or chromium is missing."""
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "the playwright package is not installed (pip install -e '.[dev]')"
-    if missing is None and not os.access(CHROMIUM, os.X_OK):
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if missing:
-        if CI:
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
-    return sync_playwright
 
 
 def test_report_in_a_real_browser(study_report, tmp_path):
-    sync_playwright = _playwright()
+    sync_playwright = playwright_or_skip()
     results = study_report.parent
     errors, external = [], []
     with sync_playwright() as p:
