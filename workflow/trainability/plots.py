@@ -239,11 +239,11 @@ def save_resolution_figure(path, rows: list[dict], title: str = "") -> None:
     for k, name in enumerate(conditions):
         mine = [r for r in rows if r["condition"] == name]
         side = np.array([int(r["resolution"].split("x")[0]) for r in mine])
-        dim = np.array([float(r["median_local_slope"]) for r in mine])
+        dim = np.array([_number(r["median_local_slope"]) for r in mine])  # NaN: refused
         colour = f"C{k}"
         ok = np.isfinite(dim)
         ax.plot(side[ok], dim[ok], "o-", color=colour, label=mine[0].get("title", name))
-        paper = float(mine[0]["paper"])
+        paper = _number(mine[0]["paper"])
         if np.isfinite(paper):
             ax.axhline(paper, color=colour, ls="--", lw=1)
     ax.set_xscale("log", base=2)
@@ -253,3 +253,8 @@ def save_resolution_figure(path, rows: list[dict], title: str = "") -> None:
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def _number(value) -> float:
+    """A table cell as a float, NaN where it holds none (a refused estimate, no paper value)."""
+    return math.nan if value is None or value == "" else float(value)
