@@ -233,7 +233,7 @@ def test_followup_families(test_study):
     generated = [name for name, s in study.items() if s.family == "architectures"]
     assert len(generated) == len(arch["widths"]) * len(arch["depths"])
     assert len(followup_entries(config["followup"])) == sum(
-        1 for s in study.values() if s.family is not None
+        1 for s in study.values() if s.family in ("activations", "architectures", "perturbations")
     )
     results = test_study / "results"
     table = read_csv(results / "tables" / "architectures.csv")
