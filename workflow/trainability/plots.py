@@ -246,7 +246,13 @@ def save_resolution_figure(path, rows: list[dict], title: str = "") -> None:
         paper = _number(mine[0]["paper"])
         if np.isfinite(paper):
             ax.axhline(paper, color=colour, ls="--", lw=1)
+    sides = [int(r["resolution"].split("x")[0]) for r in rows]
     ax.set_xscale("log", base=2)
+    ax.set_xlim(min(sides) / 1.5, max(sides) * 1.5)
+    if not any(np.isfinite(_number(r["median_local_slope"])) for r in rows):
+        ax.set_ylim(0.8, 2.1)
+        ax.text(0.5, 0.5, "every estimate refused: " + (rows[0].get("refused") or "no number"),
+                ha="center", va="center", transform=ax.transAxes)  # fmt: skip
     ax.set_xlabel("pixels per side of the panel")
     ax.set_ylabel("box-counting dimension (median local slope)")
     ax.set_title(title or "Dimension against resolution (dashed: the paper's value)")
