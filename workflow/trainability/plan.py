@@ -145,52 +145,41 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     return works
 
 
+def _tiled_grid(name, kind, cond, window, tiles, jobs_besides_tiles, image, where, whose) -> Work:
+    """One grid swept in ``tiles`` jobs plus ``jobs_besides_tiles`` (merge, drawing, ...)."""
+    pixels = window.nx * window.ny
+    ti, tj = tiles
+    tile = -(-window.ny // ti) * -(-window.nx // tj)
+    return Work(
+        name,
+        kind,
+        pixels,
+        cond.steps,
+        window_regime(cond, window),
+        network_size(cond),
+        job_pixels=tile,
+        jobs=ti * tj + jobs_besides_tiles,
+        compiles=ti * tj,
+        job_bytes=max(_sweep_job_bytes(cond, tile), pixels * GRID_JOB_BYTES),
+        output_bytes=pixels * (2 * GRID_FILE_BYTES + (IMAGE_BYTES if image else 0)),
+        noise=_noisy(cond),
+        where=where,
+        remedy=_remedy(_sweep_job_bytes(cond, tile), pixels * GRID_JOB_BYTES, whose),
+    )
+
+
 def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
-    cond, window = sc.condition, sc.window
+    cond = sc.condition
     where = f"conditions.{name}" if named else f"followup (condition {name})"
     size, noisy = network_size(cond), _noisy(cond)
-    pixels = window.nx * window.ny
-    ti, tj = sc.tiles
-    tile = -(-window.ny // ti) * -(-window.nx // tj)
+    # overview: tiles, merge, dimension, and the heatmap of a named condition
     works = [
-        Work(
-            name,
-            "overview",
-            pixels,
-            cond.steps,
-            window_regime(cond, window),
-            size,
-            job_pixels=tile,
-            jobs=ti * tj + 2 + named,  # tiles, merge, dimension, heatmap of a named condition
-            compiles=ti * tj,
-            job_bytes=max(_sweep_job_bytes(cond, tile), pixels * GRID_JOB_BYTES),
-            output_bytes=pixels * 2 * GRID_FILE_BYTES,
-            noise=noisy,
-            where=where,
-            remedy=_remedy(_sweep_job_bytes(cond, tile), pixels * GRID_JOB_BYTES, "its"),
-        )
+        _tiled_grid(name, "overview", cond, sc.window, sc.tiles, 2 + named, False, where, "its")
     ]
-    if sc.panel is not None:
-        panel, (pi, pj) = sc.panel, sc.panel_tiles
-        ppx = panel.nx * panel.ny
-        ptile = -(-panel.ny // pi) * -(-panel.nx // pj)
+    if sc.panel is not None:  # panel: tiles, merge, heatmap
         works.append(
-            Work(
-                name,
-                "panel",
-                ppx,
-                cond.steps,
-                window_regime(cond, panel),
-                size,
-                job_pixels=ptile,
-                jobs=pi * pj + 2,  # tiles, merge, heatmap
-                compiles=pi * pj,
-                job_bytes=max(_sweep_job_bytes(cond, ptile), ppx * GRID_JOB_BYTES),
-                output_bytes=ppx * (2 * GRID_FILE_BYTES + IMAGE_BYTES),
-                noise=noisy,
-                where=f"{where}.panel",
-                remedy=_remedy(_sweep_job_bytes(cond, ptile), ppx * GRID_JOB_BYTES, "panel"),
-            )
+            _tiled_grid(name, "panel", cond, sc.panel, sc.panel_tiles, 2, True, f"{where}.panel",
+                        "panel")  # fmt: skip
         )
     zoom = sc.zoom
     if zoom is None:
