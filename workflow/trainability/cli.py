@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from trainability.condition import AXES, GROUPS, Condition
-from trainability.engine import DTYPES, ENGINES
+from trainability.engine import DTYPES, ENGINES, available_cores
 from trainability.fields import add_arguments, from_arguments
 
 
@@ -100,7 +100,10 @@ def _add_sweep(sub) -> None:
         help="pixels per compiled chunk (default: 128 on CPU, 16384 on GPU)",
     )
     eng.add_argument(
-        "--threads", type=_int_at_least(1), default=1, help="chunks computed side by side"
+        "--threads",
+        type=_int_at_least(1),
+        default=available_cores(),
+        help="chunks computed side by side (default: the cores this process may use, %(default)s)",
     )
     eng.add_argument(
         "--no-early-exit",

@@ -9,10 +9,19 @@ numerical definition, like the dtype; block, threads and tiles change no bit.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 ENGINES = ("fused", "autodiff")
 DTYPES = ("float64", "float32")
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. a Slurm or taskset allotment),
+    the command line's default number of threads."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

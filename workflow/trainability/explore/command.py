@@ -4,8 +4,9 @@ registers `add_parser`)."""
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+
+from trainability.engine import available_cores
 
 DEFAULT_CONDITION = "tanh_fullbatch"
 
@@ -57,7 +58,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--threads",
         type=_integer(1),
-        default=min(os.cpu_count() or 1, 8),
+        default=min(available_cores(), 8),
         help="chunks computed side by side (does not change the results)",
     )
     p.add_argument(
