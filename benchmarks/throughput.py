@@ -145,7 +145,8 @@ def main() -> None:
             sweep(cond, Window.square(window.bounds, 4), engine)  # compile outside the timing
             grid, seconds = timed(lambda engine=engine, window=window: sweep(cond, window, engine))
             share = trained_share(grid.diverged_at, args.steps)
-            rows.append((regime, f"{name} ({args.threads} threads)", seconds, grid.converged, share))
+            label = f"{name} ({args.threads} threads)"
+            rows.append((regime, label, seconds, grid.converged, share))
             if reference is None:
                 reference = grid.converged
         rows = [(*r[:3], r[3] == reference, r[4]) if r[0] == regime else r for r in rows]
