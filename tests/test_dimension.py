@@ -484,7 +484,7 @@ def test_cli_refuses_with_one_line(tmp_path, capsys):
 
 
 def test_zoom_dimension_plot_leaves_gaps(tmp_path):
-    from trainability.plots import keyframe_dimensions, save_zoom_dimension
+    from trainability.line_plots import keyframe_dimensions, save_zoom_dimension
 
     fields = [disc_of(24), disc_of(128)]  # the first is refused: not enough scales
     dims = keyframe_dimensions(fields)

@@ -17,7 +17,7 @@ import pytest
 from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, playwright_or_skip, snakemake
 
 from trainability import report
-from trainability.io import save_grid
+from trainability.grid import save_grid
 from trainability.sweep import Grid
 
 EVIL = '<script>alert("x")</script> & co'

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import REPO, snakemake, snakemake_command
 
-from trainability.io import load_grid
+from trainability.grid import load_grid
 from trainability.tables import read_csv
 
 TEST_CONFIG = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
@@ -52,8 +52,8 @@ def test_study_outputs(test_study):
 def test_outputs_equal_the_library_computed_whole(test_study):
     """Tiles through Snakemake merge to the grid the library computes in one go."""
     from trainability.condition import Condition
-    from trainability.grid import Window
     from trainability.sweep import sweep
+    from trainability.window import Window
 
     d = TEST_CONFIG["defaults"]
     cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])
@@ -66,8 +66,8 @@ def test_panel_is_the_library_grid_at_the_panel_window(test_study):
     import math
 
     from trainability.condition import Condition
-    from trainability.grid import Window
     from trainability.sweep import sweep
+    from trainability.window import Window
 
     d, entry = TEST_CONFIG["defaults"], TEST_CONFIG["conditions"]["tanh_fullbatch"]
     cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])

@@ -1,6 +1,6 @@
 # Helpers, wildcard constraints and target lists shared by the rules (no rules here).
 
-from trainability.grid import Window
+from trainability.window import Window
 
 from trainability.toy_studies import STUDIES
 

@@ -6,8 +6,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.io import load_grid  # noqa: E402
-from trainability.render import axis_labels, save_panels  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
+from trainability.heatmap import axis_labels, save_panels  # noqa: E402
 from trainability.tables import read_csv  # noqa: E402
 
 sm = snakemake  # noqa: F821

@@ -5,8 +5,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.io import load_grid  # noqa: E402
-from trainability.plots import save_resolution_figure  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
+from trainability.line_plots import save_resolution_figure  # noqa: E402
 from trainability.tables import dimension_row, write_csv  # noqa: E402
 
 sm = snakemake  # noqa: F821

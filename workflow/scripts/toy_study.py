@@ -4,7 +4,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.plots import save_toy_figure  # noqa: E402
+from trainability.line_plots import save_toy_figure  # noqa: E402
 from trainability.tables import write_csv  # noqa: E402
 from trainability.toy_studies import fractal_threshold, run_study  # noqa: E402
 

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trainability.condition import Condition
-from trainability.grid import Window
+from trainability.window import Window
 
 if TYPE_CHECKING:
     from trainability.plan import Work
@@ -203,7 +203,7 @@ def load_calibration(engine: dict, backend: str = "cpu") -> tuple[Calibration, s
 
 
 def save_calibration(engine: dict, backend: str, cal: Calibration) -> None:
-    from trainability.io import atomic_path
+    from trainability.grid import atomic_path
 
     path = cache_path()
     try:
@@ -226,7 +226,7 @@ def calibrate(engine: dict) -> Calibration:
     import resource
 
     from trainability.sweep import Engine, default_chunk, sweep
-    from trainability.toys import ToyLoss, sweep_lr
+    from trainability.toy_losses import ToyLoss, sweep_lr
 
     eng = Engine(
         name=engine.get("name", "fused"),

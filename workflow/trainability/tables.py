@@ -12,7 +12,7 @@ import io as _io
 import math
 
 from trainability.dimension import estimate_2d
-from trainability.io import atomic_path
+from trainability.grid import atomic_path
 
 DIMENSION_COLUMNS = (
     "condition",

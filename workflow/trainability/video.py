@@ -2,7 +2,7 @@
 
 Keyframes
 ---------
-A keyframe is ``(values, window)``: a grid (see :mod:`trainability.render`) and its window
+A keyframe is ``(values, window)``: a grid (see :mod:`trainability.heatmap`) and its window
 ``(x_min, x_max, y_min, y_max)`` in log10 units. Successive keyframe windows are (in the
 paper) exactly 2× narrower per axis and may be re-centred, so they need not be concentric;
 each window lies inside the previous one.
@@ -57,8 +57,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from trainability.io import atomic_path
-from trainability.render import (
+from trainability.grid import atomic_path
+from trainability.heatmap import (
     RankReference,
     colorize_float,
     panels_figure,

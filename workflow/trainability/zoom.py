@@ -37,9 +37,9 @@ import numpy as np
 
 from trainability.condition import Condition
 from trainability.dimension import boundary_texture, edges
-from trainability.grid import PrecisionError, Window
-from trainability.io import atomic_path
+from trainability.grid import atomic_path
 from trainability.sweep import Engine, sweep
+from trainability.window import PrecisionError, Window
 
 Bounds = tuple[float, float, float, float]
 

@@ -65,7 +65,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from trainability.io import atomic_path
+from trainability.grid import atomic_path
 
 __all__ = [
     "CMAP",
