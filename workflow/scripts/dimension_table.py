@@ -4,7 +4,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.grid import atomic_path  # noqa: E402
+from trainability.atomic import atomic_path  # noqa: E402
 from trainability.tables import markdown, read_csv, write_csv  # noqa: E402
 
 sm = snakemake  # noqa: F821

@@ -6,8 +6,8 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 import numpy as np  # noqa: E402
 
+from trainability.atomic import atomic_path  # noqa: E402
 from trainability.condition import Condition  # noqa: E402
-from trainability.grid import atomic_path  # noqa: E402
 from trainability.line_plots import save_lyapunov_figure  # noqa: E402
 from trainability.lyapunov import maximal_exponent, twin_trajectory_exponent  # noqa: E402
 from trainability.sweep import axis_values, sweep  # noqa: E402

@@ -203,7 +203,7 @@ def load_calibration(engine: dict, backend: str = "cpu") -> tuple[Calibration, s
 
 
 def save_calibration(engine: dict, backend: str, cal: Calibration) -> None:
-    from trainability.grid import atomic_path
+    from trainability.atomic import atomic_path
 
     path = cache_path()
     try:

@@ -1,24 +1,19 @@
-"""Result files: atomic writes and the ``.npz`` grid format with its JSON metadata.
+"""The result format: a computed grid and its ``.npz`` file with JSON metadata.
 
 A grid file holds ``values`` (ny × nx float64, row = y, negative = converged), ``converged``
 (bool), ``x`` and ``y`` (hyperparameter values, not log10), ``diverged_at`` (step of early exit,
 −1 if never), optionally ``probe``, and ``meta`` (a JSON string: condition, window, tile, steps,
-seed, engine, dtype, versions). Every file is written under a hidden temporary name in the same
-directory and renamed into place, so a killed job never leaves a half-written file that looks
-complete.
+seed, engine, dtype, versions). Files are written atomically (`trainability.atomic`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+
+from trainability.atomic import atomic_path
 
 
 @dataclass(frozen=True)
@@ -35,24 +30,6 @@ class Grid:
 
 
 GRID_KEYS = ("values", "converged", "x", "y", "diverged_at")
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path next to ``path`` (same suffix); on success rename it into place.
-
-    The temporary name is hidden (leading dot) and unique, and is removed if the body raises.
-    The parent directory is created if missing.
-    """
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{final.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def save_grid(path, grid: Grid) -> None:

@@ -8,8 +8,8 @@ import textwrap
 import numpy as np
 from matplotlib.figure import Figure
 
+from trainability.atomic import save_figure
 from trainability.dimension import Dimension2D, estimate_2d
-from trainability.heatmap import save_figure
 
 
 def keyframe_estimates(fields, n_boot: int = 50) -> list[Dimension2D]:

@@ -39,7 +39,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainability.grid import atomic_path
+from trainability.atomic import atomic_path
 
 SD_PAPER = (
     "J. Sohl-Dickstein, The boundary of neural network trainability is fractal (2024)",

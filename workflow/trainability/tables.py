@@ -11,8 +11,8 @@ import csv
 import io as _io
 import math
 
+from trainability.atomic import atomic_path
 from trainability.dimension import estimate_2d
-from trainability.grid import atomic_path
 
 DIMENSION_COLUMNS = (
     "condition",

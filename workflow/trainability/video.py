@@ -57,14 +57,13 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from trainability.grid import atomic_path
+from trainability.atomic import atomic_path, save_figure
 from trainability.heatmap import (
     RankReference,
     colorize_float,
     panels_figure,
     rank_stretch,
     rgb_to_uint8,
-    save_figure,
 )
 
 __all__ = [
