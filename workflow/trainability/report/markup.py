@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import re
 
 import pandas as pd
@@ -40,6 +41,8 @@ def fmt(value, digits: int = 3) -> str:
     x = _number(value)
     if x is None:
         return str(value)
+    if isinstance(value, numbers.Integral):  # a count or a size: every digit
+        return str(int(value))
     if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
         return value.strip()
     return f"{x:.{digits}g}"
