@@ -225,7 +225,7 @@ def calibrate(engine: dict) -> Calibration:
     machine disturbs them less than it would wall-clock times."""
     import resource
 
-    from trainability.sweep import Engine, default_chunk, sweep
+    from trainability.sweep import Engine, default_chunk, forget_compiled, sweep
     from trainability.toy_losses import ToyLoss, sweep_lr
 
     eng = Engine(
@@ -234,6 +234,7 @@ def calibrate(engine: dict) -> Calibration:
         chunk=engine.get("chunk") or default_chunk(),
     )
     startup_s = _measure_startup()
+    forget_compiled()  # a process that swept before (a test session, the explorer) compiles anew
     start = time.process_time()
     sweep(REFERENCE, Window.square(OVERVIEW_WINDOW, 2), eng)
     first = time.process_time() - start

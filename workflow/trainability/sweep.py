@@ -219,6 +219,13 @@ def _compiled_segment(cond: Condition, engine_name: str, length: int, retire_fac
     )
 
 
+def forget_compiled() -> None:
+    """Drop every compiled function of this process (ours and JAX's), so that the next sweep
+    compiles afresh as a new job would: what the calibration and its test time."""
+    _compiled_segment.cache_clear()
+    jax.clear_caches()
+
+
 def _retire_factor(engine: Engine, cond: Condition) -> float | None:
     """Early-exit rule (`trainability.measure`): none, non-finite losses only (the probe readout
     needs the final weights of every finite run), or the default threshold."""
