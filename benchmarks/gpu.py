@@ -41,9 +41,9 @@ from throughput import regime_bounds  # noqa: E402
 from trainability._jax import jax  # noqa: E402
 from trainability.condition import Condition  # noqa: E402
 from trainability.engine import available_cores  # noqa: E402
-from trainability.grid import Window  # noqa: E402
-from trainability.io import load_grid  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
 from trainability.sweep import Engine, sweep  # noqa: E402
+from trainability.window import Window  # noqa: E402
 
 REGIMES = ("overview", "deep")
 

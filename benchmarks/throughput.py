@@ -41,10 +41,10 @@ import yaml
 from trainability.condition import Condition
 from trainability.config import load_study
 from trainability.engine import available_cores
-from trainability.grid import Window
 from trainability.measure import measure_trajectory
 from trainability.model import init_problem, reference_loss
 from trainability.sweep import Engine, sweep
+from trainability.window import Window
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERVIEW = (-3.0, 6.0, -3.0, 6.0)  # the paper's 9-decade window (log10 learning rates)

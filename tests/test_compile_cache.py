@@ -14,7 +14,7 @@ SWEEP = """
 import sys
 import trainability.measure
 from trainability.condition import Condition
-from trainability.grid import Window
+from trainability.window import Window
 from trainability.sweep import sweep
 trainability.measure.LOSS_CAP = float(sys.argv[1])  # a constant traced into the step
 grid = sweep(Condition(width=4, steps=3), Window.square((-1, 2, 0, 3), 4))
