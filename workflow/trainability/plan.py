@@ -35,6 +35,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainability import compile_cache
 from trainability.calibration import (
     FALLBACK,
     OVERVIEW_WINDOW,
@@ -145,6 +146,13 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     return works
 
 
+def _compilations(jobs: int) -> int:
+    """Compilations paid by ``jobs`` sweep jobs of one grid (one condition, one compiled step):
+    one each, unless the persistent compilation cache is on (`trainability.compile_cache`):
+    then the first job compiles and stores the step and the others load it."""
+    return min(jobs, 1) if compile_cache.cache_dir() is not None else jobs
+
+
 def _tiled_grid(name, kind, cond, window, tiles, jobs_besides_tiles, image, where, whose) -> Work:
     """One grid swept in ``tiles`` jobs plus ``jobs_besides_tiles`` (merge, drawing, ...)."""
     pixels = window.nx * window.ny
@@ -159,7 +167,7 @@ def _tiled_grid(name, kind, cond, window, tiles, jobs_besides_tiles, image, wher
         network_size(cond),
         job_pixels=tile,
         jobs=ti * tj + jobs_besides_tiles,
-        compiles=ti * tj,
+        compiles=_compilations(ti * tj),
         job_bytes=max(_sweep_job_bytes(cond, tile), pixels * GRID_JOB_BYTES),
         output_bytes=pixels * (2 * GRID_FILE_BYTES + (IMAGE_BYTES if image else 0)),
         noise=_noisy(cond),
@@ -233,7 +241,7 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
                     grids=n,
                     job_pixels=ktile,
                     jobs=n * (zi * zj + 1),  # tiles and merge of each keyframe
-                    compiles=n * zi * zj,
+                    compiles=_compilations(n * zi * zj),
                     job_bytes=max(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES),
                     output_bytes=n * kp * (2 * GRID_FILE_BYTES + IMAGE_BYTES),
                     noise=noisy,
