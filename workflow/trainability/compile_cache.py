@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 ENV = "TRAINABILITY_COMPILE_CACHE"
@@ -52,3 +53,21 @@ def enable(jax) -> Path | None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
     return path
+
+
+@contextmanager
+def suspended():
+    """Inside the block JAX neither reads nor writes the persistent cache, so every compilation
+    in it is a real one: what the throughput calibration times (`trainability.calibration`)."""
+    from jax.experimental.compilation_cache import compilation_cache
+
+    from trainability._jax import jax
+
+    enabled = jax.config.jax_enable_compilation_cache
+    jax.config.update("jax_enable_compilation_cache", False)
+    compilation_cache.reset_cache()
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_compilation_cache", enabled)
+        compilation_cache.reset_cache()
