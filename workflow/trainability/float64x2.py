@@ -11,6 +11,13 @@ these doubles) and the minibatch indices. The loss enters the convergence measur
 leading double (the measure is a float64 computation of ℓ_t/ℓ_0; rounding ℓ_t to a double
 changes ℓ_t by 1e-16 relative, far below what separates the two phases).
 
+The convergence measure keeps one more thing in double-double: the label compares the mean of
+v_t = ℓ_t/ℓ_0 over the last 20 steps with 1, and where training is barely unstable that mean
+exceeds 1 by as little as the learning rates differ (gradient descent on a quadratic at
+η = (2/λ_max)(1 + δ) multiplies the loss by (1 + δ)² per step). So ℓ_0, v_t and the tail sum
+are double-doubles (`tally_step`); the values −Σv and Σ1/v and the early exit use the leading
+doubles exactly as `trainability.measure` does.
+
 The forward and backward passes are those of `trainability.model.fused_loss_and_grads`, written
 with `trainability.doubledouble` (contractions as broadcast products reduced with
 double-double additions; tanh evaluated to ~2⁻¹⁰³). Supported: the fused engine, gradient
@@ -31,9 +38,11 @@ import math
 import numpy as np
 
 from trainability import doubledouble as dd
+from trainability import measure
 from trainability._jax import jnp
 from trainability.condition import FIXED_LR, FIXED_LR_HIDDEN, LR_AXES, Condition
 from trainability.doubledouble import DD
+from trainability.measure import LOSS_CAP, TAIL, Tally
 from trainability.model import SQRT2, residual_scale
 
 NAME = "float64x2"
@@ -179,7 +188,7 @@ def loss_and_grads(weights, X, Y, activation: str, residual: bool = False):
 
 def train_step(weights, t, hp, data, *, cond: Condition):
     """One gradient-descent step of a chunk in double-double: ``(weights', ℓ_t)``, ℓ_t the
-    full-batch loss (leading double) of the weights the step sees (`trainability.step`)."""
+    full-batch loss of the weights the step sees (`trainability.step`)."""
     X, Y, minibatches = data
     if cond.offset_mode == "every_step" and cond.offset != 0.0:
         weights = (weights[0] + cond.offset,) + tuple(weights[1:])
@@ -193,4 +202,41 @@ def train_step(weights, t, hp, data, *, cond: Condition):
     new = tuple(
         w - lrs[:, i, None, None] * g for i, (w, g) in enumerate(zip(weights, grads, strict=True))
     )
-    return new, loss.hi
+    return new, loss
+
+
+def tally_start(n: int) -> Tally:
+    """`trainability.measure.tally_start` with ℓ_0 and the tail sum as (n, 2) double-doubles."""
+    plain = measure.tally_start(n)
+    zeros = np.zeros(n)
+    return plain._replace(loss0=np.stack([plain.loss0, zeros], -1), tail=np.zeros((n, 2)))
+
+
+def tally_step(tally: Tally, loss: DD, t, steps: int, retire_factor) -> Tally:
+    """`trainability.measure.tally_step` on the leading doubles, with ℓ_0, v_t = ℓ_t/ℓ_0 and
+    the tail sum Σ v_t (which decides the label) in double-double."""
+    loss0, tail = to_dd(tally.loss0), to_dd(tally.tail)
+    plain = measure.tally_step(
+        tally._replace(loss0=loss0.hi, tail=tail.hi), loss.hi, t, steps, retire_factor
+    )
+    cap = DD(jnp.full_like(loss.hi, LOSS_CAP))
+    capped = dd.where(jnp.isfinite(loss.hi), loss, cap)
+    loss0 = dd.where(t == 0, capped, loss0)
+    v = capped / loss0
+    v = dd.where(v.hi < LOSS_CAP, v, cap)
+    tail = dd.where(tally.alive & (t < steps) & (t >= steps - TAIL), tail + v, tail)
+    retired = tally.alive & ~plain.alive  # the rest of the tail at v_ret, as measure does
+    rest = jnp.minimum(steps - 1 - t, TAIL) * jnp.minimum(LOSS_CAP / loss0.hi, LOSS_CAP)
+    tail = dd.where(retired, tail + rest, tail)
+    return plain._replace(loss0=from_dd(loss0), tail=from_dd(tail))
+
+
+def tally_values(tally: Tally, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """`trainability.measure.tally_values`, the label decided on the double-double tail sum:
+    converged ⇔ Σ v_t − min(T, 20) < 0."""
+    hi = tally._replace(loss0=tally.loss0[:, 0], tail=tally.tail[:, 0])
+    values, _ = measure.tally_values(hi, steps)
+    excess = DD(np.asarray(tally.tail[:, 0]), np.asarray(tally.tail[:, 1])) - float(
+        min(steps, TAIL)
+    )
+    return values, np.asarray(excess.hi) < 0

@@ -173,7 +173,8 @@ class _Runner:
             weights = initial_weights(cond, self.weights0, table, pixel_index, self.dtype)
         opt_state = [np.array(s) for s in self.optimizer.init(weights)]
         hp = step_table(table)
-        tally = [np.array(a) for a in tally_start(n, self.dtype)]
+        start = float64x2.tally_start(n) if self.extended else tally_start(n, self.dtype)
+        tally = [np.array(a) for a in start]
         probe = np.full(n, np.nan, self.dtype)
 
         live = np.arange(n)
@@ -207,7 +208,8 @@ class _Runner:
                 probe[idx] = probe_new[:k]
             live = live[tally[4][live]]
 
-        values, converged = tally_values(Tally(*tally), cond.steps)
+        finish = float64x2.tally_values if self.extended else tally_values
+        values, converged = finish(Tally(*tally), cond.steps)
         return values, converged, tally[5], probe.astype(np.float64)
 
 
@@ -248,7 +250,7 @@ def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor, e
         t = t0 + s
         if extended:
             weights, loss = float64x2.train_step(weights, t, hp, (X, Y, minibatches), cond=cond)
-            tally = tally_step(tally, loss, t, cond.steps, retire_factor)
+            tally = float64x2.tally_step(tally, loss, t, cond.steps, retire_factor)
             return (weights, opt_state, tally, probe), None
         (weights, opt_state), (loss, seen) = train_step(
             weights, opt_state, t, hp, (X, Y, minibatches), cond=cond, engine=engine_name
