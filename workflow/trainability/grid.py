@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainability._jax import jnp
-from trainability.coordinates import coordinate, is_exact, text
+from trainability.coordinates import coordinate, exact, is_exact, text
 
 AXIS_BYTES = 64  # peak bytes per pixel of one side while its coordinates are computed
 
@@ -91,14 +91,15 @@ class Window:
         x_min, x_max, y_min, y_max = (float(b) for b in self.bounds)
         x = _axis(x_min, x_max, self.nx, x_scale)
         y = _axis(y_min, y_max, self.ny, y_scale)
-        for name, lo, hi, values, scale in (
-            ("x", x_min, x_max, x, x_scale),
-            ("y", y_min, y_max, y, y_scale),
+        for name, lo, hi, values, scale, (shown_lo, shown_hi) in (
+            ("x", x_min, x_max, x, x_scale, _shown(self.x_min, self.x_max)),
+            ("y", y_min, y_max, y, y_scale, _shown(self.y_min, self.y_max)),
         ):
             if scale == "linear":
                 if not np.all(np.diff(values) > 0):
                     raise PrecisionError(
-                        f"linear window {name} = [{lo!r}, {hi!r}] is {hi - lo:.3g} wide: at "
+                        f"linear window {name} = [{shown_lo}, {shown_hi}] is "
+                        f"{_width(self, name):.3g} wide: at "
                         f"{len(values)} pixels adjacent pixels share a float64 value; widen "
                         f"the window, lower the resolution or use dtype float64x2 (or auto)"
                     )
@@ -106,7 +107,8 @@ class Window:
             logs = np.linspace(lo, hi, len(values))
             if not (np.all(np.diff(values) > 0) and np.all(np.diff(logs) > 0)):
                 raise PrecisionError(
-                    f"window {name} = [{lo!r}, {hi!r}] is {hi - lo:.3g} decades wide: at "
+                    f"window {name} = [{shown_lo}, {shown_hi}] is {_width(self, name):.3g} "
+                    f"decades wide: at "
                     f"{len(values)} pixels adjacent pixels share a float64 value (the limit is "
                     f"about {min_width(lo, hi, len(values)):.1g} decades here); widen the window, "
                     f"lower the resolution or use dtype float64x2 (or auto)"
@@ -135,6 +137,17 @@ class Window:
             "nx": self.nx,
             "ny": self.ny,
         }
+
+
+def _shown(lo, hi) -> tuple[str, str]:
+    """Bounds as an error message shows them: floats by repr, exact ones by all their digits."""
+    return tuple(text(b) if is_exact(b) else repr(b) for b in (lo, hi))
+
+
+def _width(window: Window, name: str) -> float:
+    """Width of the window's axis ``name``, from the exact bounds when they are exact."""
+    lo, hi = getattr(window, f"{name}_min"), getattr(window, f"{name}_max")
+    return float(hi - lo) if not (is_exact(lo) or is_exact(hi)) else float(exact(hi) - exact(lo))
 
 
 def min_width(lo: float, hi: float, n: int) -> float:
