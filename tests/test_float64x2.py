@@ -115,3 +115,44 @@ def test_unsupported_conditions_are_refused_in_one_line(changes, what):
     with pytest.raises(ValueError, match=what) as err:
         sweep(cond, Window(-1.0, 0.0, -1.0, 0.0, 2, 2), X2)
     assert "\n" not in str(err.value)
+
+
+def test_cli_reads_the_window_exactly_and_picks_the_precision(tmp_path, capsys):
+    from trainability.cli import main
+    from trainability.io import load_grid
+
+    deep = ["0.5", "0.50000000000000000001", "1", "1.00000000000000000001"]
+    common = ["sweep", "--width", "4", "--dataset-size", "6", "--steps", "20", "--quiet"]
+    common += ["--resolution", "3", "--window", *deep]
+    assert main([*common, "--out", str(tmp_path / "a.npz")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "float64x2 (or auto)" in err and "0.50000000000000000001" in err
+    assert main([*common, "--dtype", "auto", "--out", str(tmp_path / "b.npz")]) == 0
+    meta = load_grid(tmp_path / "b.npz").meta
+    assert meta["dtype"] == "float64x2"
+    assert [meta["window"][k] for k in ("x_min", "x_max", "y_min", "y_max")] == [
+        0.5, deep[1], 1.0, deep[3]
+    ]  # fmt: skip
+
+
+def test_config_reads_quoted_windows_exactly_and_checks_the_precision():
+    from pathlib import Path
+
+    from trainability.config import ConfigError, load_study
+
+    root = Path(__file__).resolve().parents[1]
+    deep = ["0.5", "0.50000000000000000001", "1", "1.00000000000000000001"]
+    config = {"conditions": {"deep": {"width": 4, "steps": 20, "window": deep}}}
+    schema = root / "workflow" / "schemas" / "config.schema.yaml"
+    with pytest.raises(ConfigError, match="float64x2") as err:
+        load_study(config, schema)
+    assert "\n" not in str(err.value)
+    _, study = load_study({**config, "engine": {"dtype": "auto"}}, schema)
+    window = study["deep"].window
+    assert window.x_max == Fraction(deep[1]) and window.to_dict()["x_max"] == deep[1]
+    bad = {"conditions": {"deep": {"window": ["0.5", "0.5x", "1", "2"]}}}
+    with pytest.raises(ConfigError):
+        load_study(bad, schema)
+    momentum = {"deep": {"window": deep, "optimizer": "momentum"}}
+    with pytest.raises(ConfigError, match="optimizer momentum"):
+        load_study({"conditions": momentum, "engine": {"dtype": "float64x2"}}, schema)
