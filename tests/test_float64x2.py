@@ -156,3 +156,15 @@ def test_config_reads_quoted_windows_exactly_and_checks_the_precision():
     momentum = {"deep": {"window": deep, "optimizer": "momentum"}}
     with pytest.raises(ConfigError, match="optimizer momentum"):
         load_study({"conditions": momentum, "engine": {"dtype": "float64x2"}}, schema)
+
+
+def test_tiles_are_the_whole_bit_for_bit():
+    from trainability.io import merge_tiles
+
+    cond = Condition(**SMALL)  # compiled by the agreement test already
+    window = Window(-1.0, 2.0, -1.0, 2.0, 6, 5)
+    whole = sweep(cond, window, X2)
+    parts = [sweep(cond, window, X2, tile=(i, j), tiles=(2, 2)) for i in (0, 1) for j in (0, 1)]
+    merged = merge_tiles(parts)
+    assert np.array_equal(merged.values, whole.values)
+    assert np.array_equal(merged.converged, whole.converged)
