@@ -369,6 +369,8 @@ def test_every_bad_query_gets_a_4xx_and_one_sentence(live, path, message):
 # ------------------------------------------------------------------------------ the browser
 
 
+
+
 def _window(url: str) -> list[float]:
     from urllib.parse import parse_qs, urlparse
 

@@ -103,9 +103,12 @@ def fake_results(tmp_path):
     for name, act, shade in (("cond_a", "tanh", 60), ("cond_b", "relu", 160)):
         _grid(res / name / "overview.npz", act, seed=0 if name == "cond_a" else 7)
         _png(res / name / "overview.png", shade)
-    (res / "cond_a" / "dimension.csv").write_text(DIM_HEADER + DIM_A)
+    (res / "cond_a" / "dimension.csv").write_text(
+        DIM_HEADER + DIM_A
+    )
     (res / "cond_b" / "dimension.csv").write_text(
-        DIM_HEADER + f'cond_b,no boundary,,no boundary,,,,,1,0,24x24,40,"one phase only {EVIL}"\n'
+        DIM_HEADER
+        + f'cond_b,no boundary,,no boundary,,,,,1,0,24x24,40,"one phase only {EVIL}"\n'
     )
     _png(res / "cond_a" / "zoom_keyframes.png", 30)
     _mp4(res / "cond_a" / "zoom.mp4")
@@ -114,7 +117,9 @@ def fake_results(tmp_path):
     _png(res / "toys" / "strip.png", 200)
     (res / "toys" / "strip.csv").write_text("loss,alpha\nmultiplicative,0.93\n")
     (res / "tables").mkdir()
-    (res / "tables" / "fractal_dimensions.csv").write_text(DIM_HEADER + DIM_A)
+    (res / "tables" / "fractal_dimensions.csv").write_text(
+        DIM_HEADER + DIM_A
+    )
     (res / "tables" / "activations.csv").write_text(f"activation,dimension\n{EVIL},1.25\n")
     bench = res / "benchmarks"
     _bench(bench / "cond_a" / "overview" / "sweep_0_0.tsv", 1.5, rss=150)
@@ -304,6 +309,8 @@ def study_report(test_study):
     if not html.exists():
         snakemake(test_study, "--cores", "2", "results/report.html")
     return html
+
+
 
 
 def test_report_in_a_real_browser(study_report, tmp_path):

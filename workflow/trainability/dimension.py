@@ -663,3 +663,4 @@ def alpha_1d(
         return Dimension1D(0.0, 0.0, counts.tolist(), [int(i) for i in k[use]])
     slope, err = _ols(k[use], np.log2(counts[use]))
     return Dimension1D(slope, err, counts.tolist(), [int(i) for i in k[use]])
+

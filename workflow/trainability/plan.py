@@ -178,9 +178,8 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
     ]
     if sc.panel is not None:  # panel: tiles, merge, heatmap
         works.append(
-            _tiled_grid(
-                name, "panel", cond, sc.panel, sc.panel_tiles, 2, True, f"{where}.panel", "panel"
-            )  # fmt: skip
+            _tiled_grid(name, "panel", cond, sc.panel, sc.panel_tiles, 2, True, f"{where}.panel",
+                        "panel")  # fmt: skip
         )
     zoom = sc.zoom
     if zoom is None:
