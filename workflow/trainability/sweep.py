@@ -164,13 +164,13 @@ class _Runner:
     def run_block(self, xs, ys, pixel_index, pool):
         cond, engine = self.cond, self.engine
         n = len(xs)
-        if self.extended:
+        if self.extended:  # double-doubles: a trailing axis (hi, lo); initial weights exact
             table = float64x2.pixel_table(cond, xs, ys)
-            weights = initial_weights(cond, self.weights0, table, pixel_index, self.dtype)
-            weights = [np.stack([w, np.zeros_like(w)], axis=-1) for w in weights]
         else:
             table = pixel_table(cond, xs, ys, self.dtype)
-            weights = initial_weights(cond, self.weights0, table, pixel_index, self.dtype)
+        weights = initial_weights(cond, self.weights0, table, pixel_index, self.dtype)
+        if self.extended:
+            weights = [np.stack([w, np.zeros_like(w)], axis=-1) for w in weights]
         opt_state = [np.array(s) for s in self.optimizer.init(weights)]
         hp = step_table(table)
         start = float64x2.tally_start(n) if self.extended else tally_start(n, self.dtype)
