@@ -168,3 +168,30 @@ def test_tiles_are_the_whole_bit_for_bit():
     merged = merge_tiles(parts)
     assert np.array_equal(merged.values, whole.values)
     assert np.array_equal(merged.converged, whole.converged)
+
+
+@pytest.mark.parametrize(
+    "written, stored",
+    [
+        ("0.25", 0.25),  # a float prints as the same decimal: stored as that float
+        ("-3", -3.0),
+        ("0.1", 0.1),
+        ("0.10000000000000000001", Fraction("0.10000000000000000001")),  # past float64: exact
+        ("-1.5e-30", -1.5e-30),
+    ],
+)
+def test_bounds_are_read_exactly_from_decimal_text(written, stored):
+    from trainability.coordinates import coordinate
+
+    value = coordinate(written)
+    assert value == stored and type(value) is type(stored)
+    assert exact(value) == Fraction(written)
+    assert Fraction(text(value)) == Fraction(written)
+
+
+def test_float64x2_guard_names_its_limit():
+    cond = Condition(**SMALL)
+    c = Fraction("0.3")
+    window = Window(c, c + Fraction(1, 10**33), c, c + 1, 16, 2)
+    with pytest.raises(PrecisionError, match="closer than float64x2 resolves"):
+        sweep(cond, window, X2)

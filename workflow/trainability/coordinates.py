@@ -20,6 +20,7 @@ pixels). `text` writes a bound with every digit it has (metadata, tick labels).
 from __future__ import annotations
 
 import math
+import numbers
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
@@ -33,8 +34,8 @@ GUARD_ULPS = 16  # adjacent double-double pixel values must differ by this many 
 
 def coordinate(value) -> float | Fraction:
     """What a window stores for a bound written as ``value`` (see the module docstring)."""
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return float(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, Fraction | bool):
+        return float(value)  # floats, ints, numpy scalars: as they are
     try:
         exact_value = Fraction(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError, ZeroDivisionError):
