@@ -18,8 +18,8 @@ import json
 import time
 
 from trainability.condition import Condition
-from trainability.grid import Window
 from trainability.sweep import Engine, sweep
+from trainability.window import Window
 
 
 def timed(cond: Condition, window: Window, engine: Engine):

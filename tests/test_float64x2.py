@@ -10,10 +10,10 @@ import pytest
 
 from trainability.condition import Condition
 from trainability.coordinates import exact, text
-from trainability.grid import PrecisionError, Window
 from trainability.model import init_problem
 from trainability.pixels import axis_values
 from trainability.sweep import Engine, sweep
+from trainability.window import PrecisionError, Window
 
 X2 = Engine(dtype="float64x2")
 SMALL = {"width": 4, "dataset_size": 6, "steps": 30}
@@ -119,7 +119,7 @@ def test_unsupported_conditions_are_refused_in_one_line(changes, what):
 
 def test_cli_reads_the_window_exactly_and_picks_the_precision(tmp_path, capsys):
     from trainability.cli import main
-    from trainability.io import load_grid
+    from trainability.grid import load_grid
 
     deep = ["0.5", "0.50000000000000000001", "1", "1.00000000000000000001"]
     common = ["sweep", "--width", "4", "--dataset-size", "6", "--steps", "20", "--quiet"]
@@ -159,7 +159,7 @@ def test_config_reads_quoted_windows_exactly_and_checks_the_precision():
 
 
 def test_tiles_are_the_whole_bit_for_bit():
-    from trainability.io import merge_tiles
+    from trainability.grid import merge_tiles
 
     cond = Condition(**SMALL)  # compiled by the agreement test already
     window = Window(-1.0, 2.0, -1.0, 2.0, 6, 5)

@@ -24,7 +24,7 @@ from trainability.condition import Condition
 from trainability.coordinates import axes_x2
 from trainability.engine import Engine
 from trainability.float64x2 import resolve
-from trainability.grid import Window
+from trainability.window import Window
 from trainability.zoom import check_precision, levels_for_depth, panel_levels
 
 BUILTIN_STUDY = {"window": [-3.0, 6.0, -3.0, 6.0], "resolution": 128, "tiles": [1, 1]}

@@ -3,7 +3,7 @@
 A window 1e-25 decades wide cannot be written in doubles: its two bounds round to the same
 float64. So a bound may be an exact number. `coordinate` turns what a user wrote (decimal text
 on the command line or a quoted value in the config, a `Decimal` or a `Fraction`) into what a
-`trainability.grid.Window` stores: the float it equals when that float prints as the same
+`trainability.window.Window` stores: the float it equals when that float prints as the same
 decimal (so ``"-3"`` and ``"0.25"`` are plain floats, and nothing changes for windows float64
 resolves), else the exact `Fraction`. A float bound stands for the decimal it prints as
 (``repr``, the shortest text that reads back as the same double: what was typed, for up to 15
@@ -116,7 +116,7 @@ def axis_x2(lo, hi, n: int, scale: str = "log") -> np.ndarray:
 
 def axes_x2(window, x_scale: str = "log", y_scale: str = "log") -> tuple[np.ndarray, np.ndarray]:
     """Double-double pixel values (x, y) of ``window``, after the float64x2 guard."""
-    from trainability.grid import PrecisionError
+    from trainability.window import PrecisionError
 
     out = []
     for name, lo, hi, n, scale in (

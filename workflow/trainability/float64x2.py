@@ -69,7 +69,7 @@ def check(cond: Condition, engine_name: str = "fused") -> None:
 
 def auto_dtype(cond: Condition, window) -> str:
     """``auto``'s choice: float64 while the window's float64 guard passes, else float64x2."""
-    from trainability.grid import PrecisionError
+    from trainability.window import PrecisionError
 
     try:
         window.axes(cond.x_scale, cond.y_scale)

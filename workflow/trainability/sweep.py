@@ -32,8 +32,7 @@ from trainability import float64x2
 from trainability._jax import jax, jnp
 from trainability.condition import Condition
 from trainability.engine import DTYPES, ENGINES, Engine
-from trainability.grid import Window
-from trainability.io import Grid
+from trainability.grid import Grid
 from trainability.measure import RETIRE_FACTOR, Tally, tally_start, tally_step, tally_values
 from trainability.model import Problem, forward, init_problem
 from trainability.optimizers import optimizer
@@ -45,6 +44,7 @@ from trainability.pixels import (
     window_pixels,
 )
 from trainability.step import train_step
+from trainability.window import Window
 
 __all__ = ["DTYPES", "ENGINES", "Engine", "axis_values", "default_chunk", "sweep", "sweep_meta"]
 
@@ -230,6 +230,13 @@ def _compiled_segment(
             extended=extended,
         )
     )
+
+
+def forget_compiled() -> None:
+    """Drop every compiled function of this process (ours and JAX's), so that the next sweep
+    compiles afresh as a new job would: what the calibration and its test time."""
+    _compiled_segment.cache_clear()
+    jax.clear_caches()
 
 
 def _retire_factor(engine: Engine, cond: Condition) -> float | None:
