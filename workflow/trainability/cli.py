@@ -9,6 +9,7 @@ what is allowed, and exit status 2; no traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -44,6 +45,19 @@ def _int_at_least(low: int):
     return parse
 
 
+def _bound(text: str):
+    """A window bound from its decimal text, exactly (`trainability.coordinates.coordinate`)."""
+    from trainability.coordinates import coordinate
+
+    try:
+        value = coordinate(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a decimal number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
 def _add_sweep(sub) -> None:
     p = sub.add_parser("sweep", help="train one network per pixel of a hyperparameter window")
     add_arguments(p, Condition, GROUPS)  # one flag per field of the condition
@@ -51,11 +65,12 @@ def _add_sweep(sub) -> None:
     grid = p.add_argument_group("hyperparameter window", f"Axis names (--x-axis, --y-axis): {axes}")
     grid.add_argument(
         "--window",
-        type=float,
+        type=_bound,
         nargs=4,
         metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
         default=(-3.0, 6.0, -3.0, 6.0),
-        help="bounds of the window: log10 values on a log axis, the values on a linear one",
+        help="bounds of the window: log10 values on a log axis, the values on a linear one; "
+        "read exactly from their decimal text (all digits reach the float64x2 engine)",
     )
     grid.add_argument(
         "--resolution",
@@ -91,7 +106,8 @@ def _add_sweep(sub) -> None:
         "--dtype",
         choices=DTYPES,
         default=DTYPES[0],
-        help="float32 is a preview mode only",
+        help="float32 is a preview mode only; float64x2: double-double (~32 digits), for "
+        "windows narrower than float64 resolves; auto: float64 while it suffices, else float64x2",
     )
     eng.add_argument(
         "--chunk",
@@ -116,6 +132,7 @@ def _add_sweep(sub) -> None:
 
 
 def _run_sweep(args) -> None:
+    from trainability.float64x2 import resolve
     from trainability.grid import save_grid
     from trainability.plan import check_sweep_size
     from trainability.sweep import Engine, axis_values, default_chunk, sweep
@@ -132,7 +149,6 @@ def _run_sweep(args) -> None:
         raise ValueError(f"argument --tile: must lie in the {args.tiles[0]}x{args.tiles[1]} split")
     cond = from_arguments(Condition, args)
     window = Window(*args.window, nx=nx, ny=ny)
-    axis_values(cond, window)  # the float64 guard and the axis ranges, before any work
     engine = Engine(
         name=args.engine,
         dtype=args.dtype,
@@ -140,6 +156,8 @@ def _run_sweep(args) -> None:
         threads=args.threads,
         early_exit=not args.no_early_exit,
     )
+    engine = resolve(engine, cond, window)  # auto made concrete; float64x2's refusals
+    axis_values(cond, window, engine.dtype)  # the precision guard and the axis ranges
     grid = sweep(
         cond, window, engine, tile=args.tile, tiles=tuple(args.tiles), progress=not args.quiet
     )

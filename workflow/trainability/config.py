@@ -21,6 +21,9 @@ import numpy as np
 import yaml
 
 from trainability.condition import Condition
+from trainability.coordinates import axes_x2
+from trainability.engine import Engine
+from trainability.float64x2 import resolve
 from trainability.window import Window
 from trainability.zoom import check_precision, levels_for_depth, panel_levels
 
@@ -93,11 +96,13 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
     for name, entry in config["conditions"].items():
         zoom = {**BUILTIN_ZOOM, **config["defaults"].get("zoom", {}), **entry.get("zoom", {})}
         settings = {**config["defaults"], **entry, "zoom": zoom}
-        conditions[name] = _study_condition(name, settings, settings.get("group"))
+        conditions[name] = _study_condition(
+            name, settings, settings.get("group"), config["engine"]["dtype"]
+        )
     if "followup" in config:
         for family, name, entry in followup_entries(config["followup"]):
             settings = {**config["followup"]["base"], **entry, "zoom": BUILTIN_ZOOM}
-            conditions[name] = _study_condition(name, settings, family)
+            conditions[name] = _study_condition(name, settings, family, config["engine"]["dtype"])
     return config, conditions
 
 
@@ -175,14 +180,21 @@ def validate(config: dict, schema: dict) -> None:
     _fill_defaults(config, schema, schema)
 
 
-def _study_condition(name: str, entry: dict, family: str | None = None) -> StudyCondition:
+def _study_condition(
+    name: str, entry: dict, family: str | None = None, dtype: str = "float64"
+) -> StudyCondition:
     settings = {**BUILTIN_STUDY, **entry}
     known = {f.name for f in fields(Condition)}
     try:
         condition = Condition(**{k: v for k, v in settings.items() if k in known})
         resolution = settings["resolution"]
-        window = Window.square(settings["window"], resolution)
-        window.axes(condition.x_scale, condition.y_scale)  # the float64 guard
+        window = Window.square(settings["window"], resolution)  # decimal text: exact bounds
+        if dtype in ("float64x2", "auto"):  # float64x2's refusals, before any job
+            dtype = resolve(Engine(dtype=dtype), condition, window).dtype
+        if dtype == "float64x2":
+            axes_x2(window, condition.x_scale, condition.y_scale)  # its precision guard
+        else:
+            window.axes(condition.x_scale, condition.y_scale)  # the float64 guard
         tiles = tuple(settings["tiles"])
         window.tile(0, 0, tiles)
         panel, panel_tiles = _panel(settings.get("panel"), condition)

@@ -5,6 +5,11 @@ The engine knobs are the gradient implementation (``fused``: hand-written backwa
 decomposition: pixels per compiled chunk, steps per segment, pixels per host block, threads,
 and early exit of diverged pixels (`trainability.sweep`). The chunk size is part of the
 numerical definition, like the dtype; block, threads and tiles change no bit.
+
+Precisions (``dtype``): ``float64`` (the reference's), ``float32`` (a preview), ``float64x2``
+(double-double arithmetic, ~32 digits, for windows narrower than float64 resolves:
+`trainability.float64x2`) and ``auto`` (float64 where the window's float64 guard passes, else
+float64x2; resolved per window when a sweep starts and recorded as the one used).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import os
 from dataclasses import dataclass
 
 ENGINES = ("fused", "autodiff")
-DTYPES = ("float64", "float32")
+DTYPES = ("float64", "float32", "float64x2", "auto")
 
 
 def available_cores() -> int:

@@ -203,8 +203,10 @@ def format_edge_ticks(lo: float, hi: float, scale: str = "log") -> tuple[str, st
     windows; ``d = ceil(−log10 δ) + 2`` significant digits (at least 3, at most 17) make them
     differ in the last one or two shown digits (trailing zeros are kept when d > 3, so both
     labels have the same length). If they still print identically (rounding at a
-    digit boundary) more digits are added, up to float64's 17.
+    digit boundary) more digits are added, up to float64's 17; exact bounds (decimal text)
+    that float64 cannot tell apart are written from decimal arithmetic (`_deep_edge_ticks`).
     """
+    exact_bounds = (lo, hi)
     lo, hi = float(lo), float(hi)
     if scale == "linear":
         a, b = lo, hi
@@ -218,7 +220,28 @@ def format_edge_ticks(lo: float, hi: float, scale: str = "log") -> tuple[str, st
         alt = "#" if digits > 3 else ""  # narrow windows: keep trailing zeros, equal lengths
         sa, sb = f"{a:{alt}.{digits}g}", f"{b:{alt}.{digits}g}"
         if sa != sb or digits >= 17:
-            return _clean_number(sa), _clean_number(sb)
+            break
+        digits += 1
+    if sa == sb:  # past float64 (exact bounds, the float64x2 engine): decimal arithmetic
+        from trainability.coordinates import exact
+
+        a, b = (exact(v) for v in exact_bounds)
+        if a != b:
+            return _deep_edge_ticks(a, b, scale)
+    return _clean_number(sa), _clean_number(sb)
+
+
+def _deep_edge_ticks(lo, hi, scale: str) -> tuple[str, str]:
+    """`format_edge_ticks` past float64: the values in decimal arithmetic, with as many
+    significant digits as tell them apart (the float64x2 engine's windows)."""
+    from trainability.coordinates import power_of_ten, to_decimal
+
+    a, b = (power_of_ten(v) if scale == "log" else to_decimal(v) for v in (lo, hi))
+    digits = 3
+    while True:
+        sa, sb = (_clean_number(f"{v:.{digits - 1}e}") for v in (a, b))
+        if sa != sb or digits >= 45:
+            return sa, sb
         digits += 1
 
 
@@ -267,6 +290,15 @@ def _check_grid(values, window) -> tuple[np.ndarray, Window]:
     return v, w  # type: ignore[return-value]
 
 
+def _extent(lo, hi) -> float:
+    """hi − lo, exact for exact bounds (decimal text past float64) before rounding."""
+    from trainability.coordinates import exact, is_exact
+
+    if isinstance(lo, str) or isinstance(hi, str) or is_exact(lo) or is_exact(hi):
+        return float(exact(hi) - exact(lo))
+    return float(hi) - float(lo)
+
+
 def plot_heatmap(
     ax: Axes,
     values,
@@ -291,7 +323,7 @@ def plot_heatmap(
     if s.shape != v.shape:
         raise ValueError(f"stretched has shape {s.shape}, values {v.shape}")
     ny, nx = v.shape
-    wx, wy = x1 - x0, y1 - y0
+    wx, wy = _extent(window[0], window[1]), _extent(window[2], window[3])
     dx = wx / (nx - 1) if nx > 1 else (wx if wx > 0 else 1.0)
     dy = wy / (ny - 1) if ny > 1 else (wy if wy > 0 else 1.0)
     extent = (-dx / 2, wx + dx / 2, -dy / 2, wy + dy / 2)
@@ -307,8 +339,10 @@ def plot_heatmap(
     )
     ax.set_box_aspect(1)
     if ticks:
-        ax.set_xticks([0.0, wx], list(format_edge_ticks(x0, x1, scales[0])), fontsize=fontsize)
-        ax.set_yticks([0.0, wy], list(format_edge_ticks(y0, y1, scales[1])), fontsize=fontsize)
+        x_labels = format_edge_ticks(window[0], window[1], scales[0])
+        y_labels = format_edge_ticks(window[2], window[3], scales[1])
+        ax.set_xticks([0.0, wx], list(x_labels), fontsize=fontsize)
+        ax.set_yticks([0.0, wy], list(y_labels), fontsize=fontsize)
     else:
         ax.set_xticks([])
         ax.set_yticks([])

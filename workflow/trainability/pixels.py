@@ -22,25 +22,41 @@ from trainability.window import Window
 INITIAL = ("init_scale", "epsilon")  # the axes read only when the weights are drawn
 
 
-def axis_values(cond: Condition, window: Window) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel values (x, y) of ``window`` on the condition's scales, after the float64 guard and
-    the check that every value lies in its axis's allowed interval (both before any work)."""
+def axis_values(
+    cond: Condition, window: Window, dtype: str = "float64"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel values (x, y) of ``window`` on the condition's scales, after the precision guard
+    and the check that every value lies in its axis's allowed interval (both before any work).
+    ``dtype`` ``float64x2``: (n, 2) arrays of double-doubles (hi, lo) from the window's exact
+    coordinates (`trainability.coordinates`); ``auto`` checks whichever of the two it picks."""
+    if dtype == "auto":
+        from trainability.float64x2 import auto_dtype
+
+        dtype = auto_dtype(cond, window)
+    if dtype == "float64x2":
+        from trainability.coordinates import axes_x2
+
+        x, y = axes_x2(window, cond.x_scale, cond.y_scale)
+        check_axis_values(cond, x[:, 0], y[:, 0])
+        return x, y
     x, y = window.axes(cond.x_scale, cond.y_scale)
     check_axis_values(cond, x, y)
     return x, y
 
 
-def window_pixels(cond: Condition, window: Window, tile=None, tiles=(1, 1)):
+def window_pixels(cond: Condition, window: Window, tile=None, tiles=(1, 1), dtype="float64"):
     """(x, y, xs, ys, pixel_index) of the window, or of its tile (i, j) of ``tiles``: the axis
-    values, then per pixel (row-major) its x, its y and its index p in the whole window."""
-    x_all, y_all = axis_values(cond, window)
+    values, then per pixel (row-major) its x, its y and its index p in the whole window
+    (``dtype`` as in `axis_values`; double-double values keep their trailing axis of 2)."""
+    x_all, y_all = axis_values(cond, window, dtype)
     rows, cols = window.tile(*tile, tiles) if tile is not None else (slice(None), slice(None))
     x, y = x_all[cols], y_all[rows]
     row_index = np.arange(window.ny)[rows]
     col_index = np.arange(window.nx)[cols]
     pixel_index = (row_index[:, None] * window.nx + col_index[None, :]).ravel()
-    xs = np.broadcast_to(x[None, :], (len(y), len(x))).ravel()
-    ys = np.broadcast_to(y[:, None], (len(y), len(x))).ravel()
+    each = x.shape[1:]  # () for doubles, (2,) for double-doubles
+    xs = np.broadcast_to(x[None, :], (len(y), len(x)) + each).reshape((-1,) + each)
+    ys = np.broadcast_to(y[:, None], (len(y), len(x)) + each).reshape((-1,) + each)
     return x, y, xs, ys, pixel_index
 
 

@@ -28,6 +28,7 @@ from functools import lru_cache, partial
 
 import numpy as np
 
+from trainability import float64x2
 from trainability._jax import jax, jnp
 from trainability.condition import Condition
 from trainability.engine import DTYPES, ENGINES, Engine
@@ -75,11 +76,12 @@ def sweep(
     ``cancel`` is asked before every chunk of every segment; once it returns True the sweep
     raises `SweepCancelled` (chunks already running finish first, nothing is returned).
     """
-    x, y, xs, ys, pixel_index = window_pixels(cond, window, tile, tiles)
+    engine = float64x2.resolve(engine, cond, window)
+    x, y, xs, ys, pixel_index = window_pixels(cond, window, tile, tiles, engine.dtype)
 
     problem = init_problem(cond)
     runner = _Runner(cond, problem, engine, cancel)
-    n = xs.size
+    n = len(xs)
     values = np.empty(n)
     converged = np.empty(n, bool)
     diverged_at = np.empty(n, np.int32)
@@ -105,8 +107,8 @@ def sweep(
     return Grid(
         values=values.reshape(shape),
         converged=converged.reshape(shape),
-        x=x,
-        y=y,
+        x=x if x.ndim == 1 else x[:, 0],  # float64x2: the leading doubles
+        y=y if y.ndim == 1 else y[:, 0],
         diverged_at=diverged_at.reshape(shape),
         probe=None if probe is None else probe.reshape(shape),
         meta=sweep_meta(cond, window, engine, tile, tiles),
@@ -144,7 +146,8 @@ class _Runner:
         self.cond = cond
         self.engine = engine
         self.cancel = cancel
-        dtype = np.dtype(engine.dtype)
+        self.extended = engine.dtype == float64x2.NAME
+        dtype = np.dtype(np.float64 if self.extended else engine.dtype)
         self.dtype = dtype
         self.weights0 = tuple(w.astype(dtype) for w in problem.weights)
         self.optimizer = optimizer(cond, {})  # its init only: the state starts at zero
@@ -155,17 +158,23 @@ class _Runner:
             jnp.asarray(problem.x_probe, dtype),
         )
         self.segment_fn = _compiled_segment(
-            cond, engine.name, engine.segment, _retire_factor(engine, cond)
+            cond, engine.name, engine.segment, _retire_factor(engine, cond), self.extended
         )
 
     def run_block(self, xs, ys, pixel_index, pool):
         cond, engine = self.cond, self.engine
-        n = xs.size
-        table = pixel_table(cond, xs, ys, self.dtype)
+        n = len(xs)
+        if self.extended:  # double-doubles: a trailing axis (hi, lo); initial weights exact
+            table = float64x2.pixel_table(cond, xs, ys)
+        else:
+            table = pixel_table(cond, xs, ys, self.dtype)
         weights = initial_weights(cond, self.weights0, table, pixel_index, self.dtype)
+        if self.extended:
+            weights = [np.stack([w, np.zeros_like(w)], axis=-1) for w in weights]
         opt_state = [np.array(s) for s in self.optimizer.init(weights)]
         hp = step_table(table)
-        tally = [np.array(a) for a in tally_start(n, self.dtype)]
+        start = float64x2.tally_start(n) if self.extended else tally_start(n, self.dtype)
+        tally = [np.array(a) for a in start]
         probe = np.full(n, np.nan, self.dtype)
 
         live = np.arange(n)
@@ -199,12 +208,15 @@ class _Runner:
                 probe[idx] = probe_new[:k]
             live = live[tally[4][live]]
 
-        values, converged = tally_values(Tally(*tally), cond.steps)
+        finish = float64x2.tally_values if self.extended else tally_values
+        values, converged = finish(Tally(*tally), cond.steps)
         return values, converged, tally[5], probe.astype(np.float64)
 
 
 @lru_cache(maxsize=16)
-def _compiled_segment(cond: Condition, engine_name: str, length: int, retire_factor):
+def _compiled_segment(
+    cond: Condition, engine_name: str, length: int, retire_factor, extended: bool = False
+):
     """The jitted segment function of a condition, kept for later sweeps of the same condition
     (tiles, keyframes, tests) so that each compiles once per process. A cache of pure
     functions: what it returns depends on the arguments only."""
@@ -215,6 +227,7 @@ def _compiled_segment(cond: Condition, engine_name: str, length: int, retire_fac
             engine_name=engine_name,
             length=length,
             retire_factor=retire_factor,
+            extended=extended,
         )
     )
 
@@ -234,13 +247,18 @@ def _retire_factor(engine: Engine, cond: Condition) -> float | None:
     return RETIRE_FACTOR if cond.readout == "loss" else math.inf
 
 
-def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor):
-    """``length`` training steps of one chunk, from step t0, inside one `lax.scan`."""
+def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor, extended=False):
+    """``length`` training steps of one chunk, from step t0, inside one `lax.scan`
+    (``extended``: in double-double, `trainability.float64x2`)."""
     X, Y, minibatches, x_probe = data
 
     def step(carry, s):
         weights, opt_state, tally, probe = carry
         t = t0 + s
+        if extended:
+            weights, loss = float64x2.train_step(weights, t, hp, (X, Y, minibatches), cond=cond)
+            tally = float64x2.tally_step(tally, loss, t, cond.steps, retire_factor)
+            return (weights, opt_state, tally, probe), None
         (weights, opt_state), (loss, seen) = train_step(
             weights, opt_state, t, hp, (X, Y, minibatches), cond=cond, engine=engine_name
         )
@@ -252,7 +270,11 @@ def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor):
         tally = tally_step(tally, loss, t, cond.steps, retire_factor)
         return (weights, opt_state, tally, probe), None
 
+    if extended:
+        state = (tuple(float64x2.to_dd(w) for w in state[0]),) + tuple(state[1:])
     carry, _ = jax.lax.scan(step, state, jnp.arange(length))
+    if extended:
+        carry = (tuple(float64x2.from_dd(w) for w in carry[0]),) + tuple(carry[1:])
     return carry
 
 

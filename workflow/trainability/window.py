@@ -9,7 +9,9 @@ the condition (``Condition.x_scale``, ``y_scale``) and is passed to `Window.axes
 
 float64 has ~16 significant digits, so a window narrower than ~1e-14 decades around a
 coordinate of order one maps neighbouring pixels onto the same float64 value and the image
-turns into stripes. `Window.axes` refuses such a window (`PrecisionError`).
+turns into stripes. `Window.axes` refuses such a window (`PrecisionError`); the engine's
+``float64x2`` precision goes ~15 decades further. For it a bound may be exact (decimal text, a
+`Decimal` or `Fraction`: `trainability.coordinates`); `axes` rounds exact bounds to doubles.
 
 A tile (i, j) of a ti × tj split is the block of rows ``split(ny, ti)[i]`` and columns
 ``split(nx, tj)[j]``; its coordinates are slices of the whole window's, so a grid merged from
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainability._jax import jnp
+from trainability.coordinates import coordinate, exact, is_exact, text
 
 AXIS_BYTES = 64  # peak bytes per pixel of one side while its coordinates are computed
 
@@ -46,6 +49,8 @@ class Window:
 
     def __post_init__(self) -> None:
         for name in ("x_min", "x_max", "y_min", "y_max"):
+            if not isinstance(getattr(self, name), float | int):  # exact: text, Fraction...
+                object.__setattr__(self, name, coordinate(getattr(self, name)))
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"window {name} must be finite, got {getattr(self, name)}")
         if not self.x_min < self.x_max:
@@ -59,7 +64,7 @@ class Window:
 
     @classmethod
     def square(cls, bounds, resolution: int) -> Window:
-        x_min, x_max, y_min, y_max = (float(b) for b in bounds)
+        x_min, x_max, y_min, y_max = (coordinate(b) for b in bounds)
         return cls(x_min, x_max, y_min, y_max, resolution, resolution)
 
     @property
@@ -83,27 +88,30 @@ class Window:
                     f"resolution {name} = {n} pixels: the coordinates of one side alone "
                     f"need more than this machine's memory; lower it"
                 )
-        x = _axis(self.x_min, self.x_max, self.nx, x_scale)
-        y = _axis(self.y_min, self.y_max, self.ny, y_scale)
-        for name, lo, hi, values, scale in (
-            ("x", self.x_min, self.x_max, x, x_scale),
-            ("y", self.y_min, self.y_max, y, y_scale),
+        x_min, x_max, y_min, y_max = (float(b) for b in self.bounds)
+        x = _axis(x_min, x_max, self.nx, x_scale)
+        y = _axis(y_min, y_max, self.ny, y_scale)
+        for name, lo, hi, values, scale, (shown_lo, shown_hi) in (
+            ("x", x_min, x_max, x, x_scale, _shown(self.x_min, self.x_max)),
+            ("y", y_min, y_max, y, y_scale, _shown(self.y_min, self.y_max)),
         ):
             if scale == "linear":
                 if not np.all(np.diff(values) > 0):
                     raise PrecisionError(
-                        f"linear window {name} = [{lo!r}, {hi!r}] is {hi - lo:.3g} wide: at "
+                        f"linear window {name} = [{shown_lo}, {shown_hi}] is "
+                        f"{_width(self, name):.3g} wide: at "
                         f"{len(values)} pixels adjacent pixels share a float64 value; widen "
-                        f"the window or lower the resolution"
+                        f"the window, lower the resolution or use dtype float64x2 (or auto)"
                     )
                 continue
             logs = np.linspace(lo, hi, len(values))
             if not (np.all(np.diff(values) > 0) and np.all(np.diff(logs) > 0)):
                 raise PrecisionError(
-                    f"window {name} = [{lo!r}, {hi!r}] is {hi - lo:.3g} decades wide: at "
+                    f"window {name} = [{shown_lo}, {shown_hi}] is {_width(self, name):.3g} "
+                    f"decades wide: at "
                     f"{len(values)} pixels adjacent pixels share a float64 value (the limit is "
-                    f"about {min_width(lo, hi, len(values)):.1g} decades here); widen the window "
-                    f"or lower the resolution"
+                    f"about {min_width(lo, hi, len(values)):.1g} decades here); widen the window, "
+                    f"lower the resolution or use dtype float64x2 (or auto)"
                 )
         return x, y
 
@@ -122,14 +130,24 @@ class Window:
         return ((self.x_min + self.x_max) / 2, (self.y_min + self.y_max) / 2)
 
     def to_dict(self) -> dict:
+        """Bounds as numbers, exact ones as decimal text (`trainability.coordinates.text`)."""
+        bound = {name: getattr(self, name) for name in ("x_min", "x_max", "y_min", "y_max")}
         return {
-            "x_min": self.x_min,
-            "x_max": self.x_max,
-            "y_min": self.y_min,
-            "y_max": self.y_max,
+            **{k: text(v) if is_exact(v) else v for k, v in bound.items()},
             "nx": self.nx,
             "ny": self.ny,
         }
+
+
+def _shown(lo, hi) -> tuple[str, str]:
+    """Bounds as an error message shows them: floats by repr, exact ones by all their digits."""
+    return tuple(text(b) if is_exact(b) else repr(b) for b in (lo, hi))
+
+
+def _width(window: Window, name: str) -> float:
+    """Width of the window's axis ``name``, from the exact bounds when they are exact."""
+    lo, hi = getattr(window, f"{name}_min"), getattr(window, f"{name}_max")
+    return float(hi - lo) if not (is_exact(lo) or is_exact(hi)) else float(exact(hi) - exact(lo))
 
 
 def min_width(lo: float, hi: float, n: int) -> float:
