@@ -18,7 +18,9 @@ from trainability.fields import flag, from_arguments, problem, reference_table, 
 
 SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
 CONDITION = SCHEMA["definitions"]["condition"]["properties"]
-STUDY_KEYS = {"title", "paper_dimension", "group", "window", "resolution", "tiles", "zoom", "panel"}
+STUDY_KEYS = {
+    "title", "paper_dimension", "group", "window", "resolution", "tiles", "zoom", "panel", "seeds"
+}
 DECLARED = specs(Condition)
 HOW = "print the generated text with: python -m trainability.fields"
 

@@ -24,8 +24,14 @@ wildcard_constraints:
     family="|".join(FAMILIES),
 
 
-PANELS = [name for name, study in STUDY.items() if study.panel is not None]
+PANELS = [name for name, study in SINGLE.items() if study.panel is not None]
 RESOLUTION_STUDY = config.get("resolution_study")
+
+
+def ensemble_grid(condition):
+    """The grid an ensemble member is compared on: its panel if it has one, else its overview."""
+    grid = "panel" if STUDY[condition].panel is not None else "overview"
+    return f"results/{condition}/{grid}.npz"
 
 
 def keyframe_index(grid):
@@ -170,6 +176,7 @@ ALL_TARGETS = [
     ],
     *(["results/figures/lyapunov.png"] if "followup" in config else []),
     *(["results/figures/paper_conditions.png"] if PANELS else []),
+    *(["results/tables/seeds.csv"] if ENSEMBLES else []),
     "results/figures/overviews.png",
     "results/tables/fractal_dimensions.csv",
     "results/tables/fractal_dimensions.md",

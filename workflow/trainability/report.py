@@ -401,10 +401,12 @@ def _grid_meta(path: Path) -> dict | None:
 
 
 def _conditions(config: dict) -> dict[str, str]:
-    """Paper conditions of the study in config order: name → title."""
+    """Paper conditions of the study in config order: name → title (seed ensembles have their
+    own section, `trainability.report_seeds`)."""
     return {
         name: str((entry or {}).get("title", name))
         for name, entry in (config.get("conditions") or {}).items()
+        if "seeds" not in (entry or {}) and "seeds" not in (config.get("defaults") or {})
     }
 
 
@@ -598,7 +600,7 @@ def _followup_section(results: Path, tables: list[str]) -> str:
             parts.append(
                 f'<p class="note">Table: <a href="#table-{esc(slug(name))}">{esc(name)}</a>.</p>'
             )
-    known = {"paper_conditions", "overviews", *FOLLOWUP_FIGURES}
+    known = {"paper_conditions", "overviews", "seeds", *FOLLOWUP_FIGURES}
     others = [p for p in sorted(figures_dir.glob("*.png")) if p.stem not in known]
     for path in others:
         parts.append(f"<h3>{esc(path.stem.replace('_', ' '))}</h3>")
@@ -700,11 +702,16 @@ def render_report(
     webm: bool = True,
 ) -> str:
     """The report as one HTML string (see module docstring)."""
+    from trainability.report_seeds import SECTION_ID as SEEDS_ID
+    from trainability.report_seeds import TITLE as SEEDS_TITLE
+    from trainability.report_seeds import seeds_section
+
     results = Path(results_dir)
     conditions = _conditions(config)
     tables_html, table_names = _tables_section(results)
     followup_html = _followup_section(results, table_names)
     toys_html = _toys_section(results)
+    seeds_html = seeds_section(results)  # its own module (imports this one)
     paper_fig = figure(
         results / "figures" / "paper_conditions.png",
         "the paper's conditions side by side",
@@ -719,6 +726,7 @@ def render_report(
     n_zoom = sum((results / n / "zoom.mp4").is_file() for n in conditions)
     toc = [("methods", "Methods"), ("conditions", "The paper's conditions")]
     toc += [(f"condition-{slug(n)}", t) for n, t in conditions.items()]
+    toc += [(SEEDS_ID, SEEDS_TITLE)] if seeds_html else []
     toc += [("followup", "Follow-up report")] if followup_html else []
     toc += [("toys", "Cosine-perturbed quadratics")] if toys_html else []
     toc += [("tables", "Tables")] if tables_html else []
@@ -757,6 +765,7 @@ def render_report(
         overviews_fig,
         *[_condition_section(results, n, t, webm=webm) for n, t in conditions.items()],
         "</section>",
+        seeds_html,
         followup_html,
         toys_html,
         tables_html,

@@ -1,0 +1,71 @@
+"""The report's "Seeds" section: seed ensembles, per-pixel seeds, probability maps and the
+stability boundary (docs/seeds.md), from ``tables/seeds.csv``, ``tables/seeds_members.csv`` and
+``figures/seeds.png``. A section of `trainability.report`, in its own module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trainability.report import esc, figure, html_table, read_csv
+from trainability.seeds import mean_pm
+
+SECTION_ID = "seeds"
+TITLE = "Seeds"
+
+
+def seeds_section(results: Path) -> str:
+    """The section's HTML, or "" when the study has no seed ensemble."""
+    summary_path = results / "tables" / "seeds.csv"
+    if not summary_path.is_file():
+        return ""
+    _, rows = read_csv(summary_path)
+    members_path = results / "tables" / "seeds_members.csv"
+    columns, members = read_csv(members_path) if members_path.is_file() else ([], [])
+    table = [
+        "<table><thead><tr><th>ensemble</th><th>seeds</th><th>D, trainability</th>"
+        "<th>converged fraction</th><th>D, stability</th><th>stable fraction</th>"
+        "<th>0.1–0.9 band (decades)</th></tr></thead><tbody>",
+    ]
+    for r in rows:
+        mode = "" if r["seed_mode"] == "shared" else f", per-pixel {r['pixel_draws']}"
+        width = r.get("band_width") or "none"
+        cells = [
+            f"{r['title']} ({r['resolution']}{mode})",
+            r["seeds"],
+            mean_pm(r, "dimension"),
+            mean_pm(r, "converged"),
+            mean_pm(r, "stability_dimension"),
+            mean_pm(r, "stable"),
+            width if width == "none" else f"{float(width):.3g}",
+        ]
+        table.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+    table.append("</tbody></table>")
+    return "".join(
+        [
+            f'<section id="{SECTION_ID}"><h2>{TITLE}</h2>',
+            "<p>Each ensemble is one condition computed once per seed on one window (each seed "
+            "its own condition, <code>{ensemble}_seed{k}</code>). Numbers are the mean ± the "
+            "standard deviation over seeds [95 % interval of the mean, Student's t]; “not "
+            "measured” means the box counting refused every seed (too few pixels for a decade of "
+            "box sizes, or no boundary). With per-pixel seeds every pixel draws its own network "
+            "(and data) from its own key. The probability map is the fraction of seeds that "
+            "converged at each pixel; its 0.1–0.9 band width is the band's area over the length "
+            "of its 0.5 level set. The stability label marks a pixel blown up once its loss is "
+            "non-finite or above 10⁶ times the first loss. Definitions and the answers in plain "
+            "words: docs/seeds.md.</p>",
+            *table,
+            figure(
+                results / "figures" / "seeds.png",
+                "seed ensembles side by side",
+                "Each row one ensemble: its seeds side by side (same colours as the heatmaps), the "
+                "fraction of seeds that converged (0.5 level set in black), and the first seed's "
+                "three phases: trained (blue), not trained but stable (yellow), blown up (red).",
+            ),
+            "<details><summary>Every seed (tables/seeds_members.csv)</summary>"
+            + html_table(columns, members, table_id="seeds-members")
+            + "</details>"
+            if members
+            else "",
+            "</section>",
+        ]
+    )
