@@ -5,12 +5,22 @@ from trainability.grid import Window
 from trainability.toy_studies import STUDIES
 
 TOY_STUDIES = list(STUDIES) if "toys" in config else []
-PAPER = [name for name, study in STUDY.items() if study.family is None]
+# seed ensembles (seeds.smk): ensemble name -> its members, in seed order; members are drawn and
+# tabled with their ensemble, not in the paper's figures, the dimension table or a family
+ENSEMBLES = {}
+for _name, _study in STUDY.items():
+    if _study.ensemble is not None:
+        ENSEMBLES.setdefault(_study.ensemble, []).append(_name)
+ENSEMBLE_TITLES = {
+    name: config["conditions"][name].get("title", name) for name in ENSEMBLES
+}
+SINGLE = {name: study for name, study in STUDY.items() if study.ensemble is None}
+PAPER = [name for name, study in SINGLE.items() if study.family is None]
 ZOOMING = [name for name, study in STUDY.items() if study.zoom is not None]
 # the dimension table lists every condition the config names (paper conditions and groups)
-TABLED = list(config["conditions"])
+TABLED = [name for name in SINGLE if name in config["conditions"]]
 FAMILIES = {}
-for _name, _study in STUDY.items():
+for _name, _study in SINGLE.items():
     if _study.family is not None:
         FAMILIES.setdefault(_study.family, []).append(_name)
 
@@ -177,9 +187,12 @@ ALL_TARGETS = [
     *(["results/figures/lyapunov.png"] if "followup" in config else []),
     *(["results/figures/paper_conditions.png"] if PANELS else []),
     *(["results/tables/seeds.csv"] if ENSEMBLES else []),
-    "results/figures/overviews.png",
-    "results/tables/fractal_dimensions.csv",
-    "results/tables/fractal_dimensions.md",
+    *(["results/figures/overviews.png"] if PAPER else []),
+    *(
+        ["results/tables/fractal_dimensions.csv", "results/tables/fractal_dimensions.md"]
+        if TABLED
+        else []
+    ),
     *[f"results/toys/{study}.{ext}" for study in TOY_STUDIES for ext in ("csv", "png")],
     "results/report.html",
 ]
