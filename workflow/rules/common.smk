@@ -31,7 +31,7 @@ wildcard_constraints:
     i=r"\d+",
     j=r"\d+",
     study="|".join(TOY_STUDIES),
-    family="|".join(FAMILIES),
+    family="|".join(FAMILIES) or "(?!)",  # none: a pattern that matches nothing
 
 
 PANELS = [name for name, study in SINGLE.items() if study.panel is not None]

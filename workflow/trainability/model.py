@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -49,6 +50,7 @@ from trainability.condition import Condition
 SQRT2 = math.sqrt(2.0)
 MINIBATCH_SEED = 42
 PROBE_SEED = -1234567
+DRAW_BATCH = 128  # pixels per compiled per-pixel draw (`draw_per_pixel`)
 
 
 def activate(name: str, z):
@@ -174,16 +176,33 @@ def draw_per_pixel(cond: Condition, pixel_index, what: str):
     and data whether computed whole or in tiles (docs/seeds.md). Returns, with a leading pixel
     axis, the weights (P × fan_in × fan_out each) for ``what="weights"``, or (X, Y) (P × N × n,
     P × N × t) for ``what="data"``, drawn per ``cond.draws``; minibatch indices stay the shared
-    sequence of PRNGKey(42)."""
+    sequence of PRNGKey(42).
+
+    Pixels are drawn in batches of exactly `DRAW_BATCH` (the last padded with copies), so every
+    pixel goes through one compiled program of one shape, wherever it sits: its draw cannot
+    depend on how many pixels are drawn with it.
+    """
+    index = np.asarray(pixel_index, dtype=np.uint32)
+    padded = np.resize(index, -(-index.size // DRAW_BATCH) * DRAW_BATCH)
+    draw = _pixel_draw(cond, what)
     with random_draws(cond.draws):
-        base = jax.random.PRNGKey(cond.seed)
+        batches = [draw(padded[a : a + DRAW_BATCH]) for a in range(0, padded.size, DRAW_BATCH)]
+    return tuple(
+        np.concatenate([np.asarray(b[i]) for b in batches])[: index.size]
+        for i in range(len(batches[0]))
+    )
 
-        def one(p):
-            weights, data = _draw_network(jax.random.fold_in(base, p), cond, what)
-            return weights if what == "weights" else data
 
-        drawn = jax.vmap(one)(jnp.asarray(pixel_index, dtype=jnp.uint32))
-    return tuple(np.asarray(a) for a in drawn)
+@lru_cache(maxsize=16)
+def _pixel_draw(cond: Condition, what: str):
+    """`draw_per_pixel`'s compiled draw over a vector of pixel indices (traced under the
+    caller's `random_draws` setting, which JAX keeps apart in its cache)."""
+    def one(p):
+        key = jax.random.fold_in(jax.random.PRNGKey(cond.seed), p)
+        weights, data = _draw_network(key, cond, what)
+        return weights if what == "weights" else data
+
+    return jax.jit(jax.vmap(one))
 
 
 def perturb_weights(weights, epsilon, seed: int, pixel_index):
