@@ -139,13 +139,17 @@ def test_both_boundaries_of_gradient_descent_on_a_quadratic_lie_at_2_over_lambda
 
 
 def study(conditions: dict, **extra) -> dict:
-    return {"defaults": {"width": 4, "steps": 20, "resolution": 8}, "conditions": conditions, **extra}
+    defaults = {"width": 4, "steps": 20, "resolution": 8}
+    return {"defaults": defaults, "conditions": conditions, **extra}
 
 
 def test_an_ensemble_expands_into_one_condition_per_seed():
-    config = study({"tanh": {"seeds": 3, "seed": 5}, "relu": {"activation": "relu", "seeds": [2, 0]}})
+    relu = {"activation": "relu", "seeds": [2, 0]}
+    config = study({"tanh": {"seeds": 3, "seed": 5}, "relu": relu})
     _, conditions = load_study(config, SCHEMA)
-    assert list(conditions) == ["tanh_seed5", "tanh_seed6", "tanh_seed7", "relu_seed2", "relu_seed0"]
+    assert list(conditions) == [
+        "tanh_seed5", "tanh_seed6", "tanh_seed7", "relu_seed2", "relu_seed0"
+    ]  # fmt: skip
     single = load_study(study({"x": {"activation": "relu", "seed": 2}}), SCHEMA)[1]["x"]
     member = conditions["relu_seed2"]
     assert member.condition == single.condition and member.window == single.window
@@ -189,7 +193,8 @@ def test_statistics_over_seeds():
     stats = over_seeds([1.0, 2.0, None, 3.0, float("nan")])
     assert stats["n"] == 3 and stats["mean"] == 2.0 and stats["sd"] == 1.0
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, 2)
-    assert stats["ci_low"] == pytest.approx(2 - half) and stats["ci_high"] == pytest.approx(2 + half)
+    assert stats["ci_low"] == pytest.approx(2 - half)
+    assert stats["ci_high"] == pytest.approx(2 + half)
     assert over_seeds([1.5])["sd"] is None and over_seeds([])["mean"] is None
 
 

@@ -189,7 +189,10 @@ ALL_TARGETS = [
     *(["results/tables/seeds.csv"] if ENSEMBLES else []),
     *(["results/figures/overviews.png"] if PAPER else []),
     *(
-        ["results/tables/fractal_dimensions.csv", "results/tables/fractal_dimensions.md"]
+        [
+            "results/tables/fractal_dimensions.csv",
+            "results/tables/fractal_dimensions.md",
+        ]
         if TABLED
         else []
     ),
