@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trainability.dimension import MAX_SPECKLE
 from trainability.report import esc, figure, html_table, read_csv
 from trainability.seeds import mean_pm
 
@@ -40,6 +41,7 @@ def seeds_section(results: Path) -> str:
         ]
         table.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     table.append("</tbody></table>")
+    said = "".join(f"<li>{esc(line)}</li>" for line in answers(rows, members))
     return "".join(
         [
             f'<section id="{SECTION_ID}"><h2>{TITLE}</h2>',
@@ -54,6 +56,7 @@ def seeds_section(results: Path) -> str:
             "non-finite or above 10⁶ times the first loss. Definitions and the answers in plain "
             "words: docs/seeds.md.</p>",
             *table,
+            f"<h3>What the numbers say</h3><ul>{said}</ul>" if said else "",
             figure(
                 results / "figures" / "seeds.png",
                 "seed ensembles side by side",
@@ -69,3 +72,38 @@ def seeds_section(results: Path) -> str:
             "</section>",
         ]
     )
+
+
+def answers(rows: list[dict], members: list[dict]) -> list[str]:
+    """One plain sentence per ensemble, from its numbers: how much the dimension moves between
+    seeds, and (per-pixel seeds) whether a boundary is left or speckle (`MAX_SPECKLE`)."""
+    out = []
+    for r in rows:
+        title, n = r["title"], r.get("converged_n") or "0"
+        width = r.get("band_width")
+        band = (
+            f"its probability map's 0.1–0.9 band is {float(width):.2g} decades wide (a pixel is "
+            f"{float(r['pixel']):.2g})"
+            if width
+            else "its probability map has no 0.5 level set"
+        )
+        if r["seed_mode"] == "per_pixel":
+            speckle = [float(m["speckle"]) for m in members if m["ensemble"] == r["ensemble"]]
+            worst = max(speckle) if speckle else float("nan")
+            verdict = (
+                "a boundary between large regions is left"
+                if worst <= MAX_SPECKLE
+                else "the boundary dissolves into pixel-scale noise"
+            )
+            out.append(
+                f"{title}: with every pixel its own draw, {verdict} (speckle at most {worst:.3f}; "
+                f"an independent random field has about 0.35); its dimension over seeds is "
+                f"{mean_pm(r, 'dimension')}, and {band}."
+            )
+        else:
+            out.append(
+                f"{title}: over {n} seeds, each shared by every pixel as in the paper, the "
+                f"dimension is {mean_pm(r, 'dimension')}, the stability boundary's "
+                f"{mean_pm(r, 'stability_dimension')}; {band}."
+            )
+    return out

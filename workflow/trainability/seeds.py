@@ -235,11 +235,12 @@ def save_ensembles_figure(path, ensembles: Sequence[dict]) -> None:
     phases = ListedColormap(["#3288bd", "#fee08b", "#d53e4f"])
     for row, ens in zip(axes, ensembles, strict=True):
         grids = ens["grids"]
+        labels = axis_labels(grids[0].meta["condition"])
         for ax, g in zip(row, grids, strict=False):
             w = g.meta["window"]
             bounds = (w["x_min"], w["x_max"], w["y_min"], w["y_max"])
             title = f"{ens['title']}\nseed {g.meta['seed']}"
-            plot_heatmap(ax, g.values, bounds, title=title, **axis_labels(g.meta["condition"]))
+            plot_heatmap(ax, g.values, bounds, title=title, fontsize=6.5, **labels)
         x, y = axis_coordinates(grids[0])
         extent = (x[0], x[-1], y[0], y[-1])
         p = probability_map(grids)
@@ -254,6 +255,10 @@ def save_ensembles_figure(path, ensembles: Sequence[dict]) -> None:
         ax.imshow(boundaries_image(grids[0]), origin="lower", extent=extent, cmap=phases,
                   vmin=0, vmax=2, aspect="auto", interpolation="nearest")  # fmt: skip
         ax.set_title(f"seed {grids[0].meta['seed']}: trained / stable / blown up", fontsize=8)
+        for ax in row[-2:]:
+            for name, set_label in (("xlabel", ax.set_xlabel), ("ylabel", ax.set_ylabel)):
+                scale = labels["scales"][name == "ylabel"]
+                set_label(labels[name] + (" (log10)" if scale == "log" else ""), fontsize=7)
         for ax in row[len(grids) : ncols - 2]:
             fig.delaxes(ax)
     fig.tight_layout()
