@@ -21,8 +21,8 @@ import jax
 import numpy as np
 
 from trainability.condition import Condition
-from trainability.grid import Window
 from trainability.sweep import Engine, default_chunk, sweep
+from trainability.window import Window
 
 OPTIMIZERS = {
     "gd": {},

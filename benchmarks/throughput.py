@@ -29,10 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from trainability.condition import Condition
-from trainability.grid import Window
 from trainability.measure import measure_trajectory
 from trainability.model import init_problem, reference_loss
 from trainability.sweep import Engine, sweep
+from trainability.window import Window
 
 
 def baseline(cond: Condition, window: Window):

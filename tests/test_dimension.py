@@ -32,9 +32,9 @@ from trainability.tables import (
     dimension_row,
     format_estimate,
     markdown,
-    read_csv,
+    read_table,
     supported_decimals,
-    write_csv,
+    write_table,
 )
 
 N = 1024  # side of the synthetic 2-D fields
@@ -459,12 +459,12 @@ def test_table_says_not_enough_scales(tmp_path):
     assert small["median_local_slope"] is None and small["paper"] == 1.66
     large = dimension_row("koch", [grid(rasterise(koch_snowflake(7, 512), 512))], paper=None)
     assert large["refused"] == "" and large["dimension"].startswith("1.")
-    write_csv(tmp_path / "t.csv", [small, large])
-    rows = read_csv(tmp_path / "t.csv")
-    assert list(rows[0]) == list(DIMENSION_COLUMNS)
-    assert rows[0]["median_local_slope"] == rows[0]["fit_ci_low"] == ""  # no number: blank
-    assert rows[0]["paper"] == "1.66" and rows[1]["paper"] == ""
-    assert float(rows[1]["median_local_slope"]) == large["median_local_slope"]  # full precision
+    write_table(tmp_path / "t.csv", [small, large])
+    rows = read_table(tmp_path / "t.csv")
+    assert list(rows.columns) == list(DIMENSION_COLUMNS)
+    assert rows.loc[0, "median_local_slope"] == rows.loc[0, "fit_ci_low"] == ""  # no number: blank
+    assert rows.loc[0, "paper"] == "1.66" and rows.loc[1, "paper"] == ""
+    assert float(rows.loc[1, "median_local_slope"]) == large["median_local_slope"]  # full precision
     md = markdown(rows)
     assert f"| tiny | {NOT_ENOUGH_SCALES} | 1.66 | {NOT_ENOUGH_SCALES} |" in md
     assert f"| koch | {large['dimension']} |  |" in md
@@ -484,7 +484,7 @@ def test_cli_refuses_with_one_line(tmp_path, capsys):
 
 
 def test_zoom_dimension_plot_leaves_gaps(tmp_path):
-    from trainability.plots import keyframe_dimensions, save_zoom_dimension
+    from trainability.line_plots import keyframe_dimensions, save_zoom_dimension
 
     fields = [disc_of(24), disc_of(128)]  # the first is refused: not enough scales
     dims = keyframe_dimensions(fields)

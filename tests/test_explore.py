@@ -29,10 +29,10 @@ from trainability.explore.view import (
     tick_labels,
     zoom_target,
 )
-from trainability.grid import Window, min_width
-from trainability.io import Grid, load_grid, merge_tiles, save_grid
-from trainability.render import format_edge_ticks
+from trainability.grid import Grid, load_grid, merge_tiles, save_grid
+from trainability.heatmap import format_edge_ticks
 from trainability.sweep import Engine, SweepCancelled, default_chunk, sweep, sweep_meta
+from trainability.window import Window, min_width
 from trainability.zoom import fixed_path
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

@@ -243,8 +243,8 @@ CONDITION_KEYS = [
 def test_an_accepted_condition_runs_a_tiny_sweep(key, value):
     """Edits of one condition key: refused in one line, or a 2x2 sweep of it runs (capped at
     5 steps; skipped when even that would take long, e.g. a huge network)."""
-    from trainability.grid import Window
     from trainability.sweep import sweep
+    from trainability.window import Window
 
     config = json.loads(json.dumps(BASE))
     config["conditions"]["tanh_fullbatch"][key] = value
@@ -322,7 +322,7 @@ def test_sweep_arguments_are_accepted_or_refused_in_one_line(tmp_path_factory, e
     code, err = _run(argv, workdir)
     event("accepted" if code == 0 else "refused")
     if code == 0:
-        from trainability.io import load_grid
+        from trainability.grid import load_grid
 
         assert load_grid(workdir / out).values.shape[0] >= 2
         return

@@ -11,10 +11,10 @@ from reference import pixel_hyperparameters, reference_step, start, step_hyperpa
 
 import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.condition import Condition
-from trainability.grid import Window
 from trainability.lyapunov import initial_tangent, maximal_exponent, twin_trajectory_exponent
 from trainability.model import forward, init_problem, perturb_weights, reference_loss
 from trainability.sweep import axis_values, sweep
+from trainability.window import Window
 
 LINEAR = Condition(activation="identity", width=8, depth=1, dataset_size=40, steps=200)
 

@@ -9,9 +9,9 @@ from reference import reference_pixels
 import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.cli import main
 from trainability.condition import Condition, ConditionError
-from trainability.grid import PrecisionError, Window
 from trainability.model import init_problem
 from trainability.sweep import Engine, axis_values, sweep
+from trainability.window import PrecisionError, Window
 
 BASE = Condition(width=6, steps=30)  # 30 steps: the optimizer state crosses a segment boundary
 
@@ -204,7 +204,7 @@ def test_early_exit_changes_no_label_with_momentum_and_adam():
 
 
 def test_linear_axis_values_and_tiles_with_optimizer_state(tmp_path):
-    from trainability.io import merge_tiles
+    from trainability.grid import merge_tiles
 
     cond = Condition(
         width=6,

@@ -9,8 +9,8 @@ import yaml
 from conftest import REPO
 
 from trainability.config import ConfigError, load_study
-from trainability.grid import Window
 from trainability.sweep import Engine, sweep
+from trainability.window import Window
 from trainability.zoom import concentric_path, levels_for_depth
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"

@@ -123,8 +123,6 @@ TINY = {
 def test_the_estimate_of_a_tiny_study_is_within_a_factor_2_of_its_time_here():
     """Calibrate, then time the tiny study's sweep jobs in this process, each compiling afresh
     as a job would; CPU times on both sides, so other work on the machine matters less."""
-    import jax
-
     from trainability import sweep as sweeping
 
     config, study = load_study(TINY, SCHEMA)
@@ -137,8 +135,7 @@ def test_the_estimate_of_a_tiny_study_is_within_a_factor_2_of_its_time_here():
     for sc in study.values():
         for i in range(sc.tiles[0]):
             for j in range(sc.tiles[1]):
-                jax.clear_caches()
-                sweeping._compiled_segment.cache_clear()
+                sweeping.forget_compiled()
                 start = time.process_time()
                 sweeping.sweep(sc.condition, sc.window, engine, tile=(i, j), tiles=sc.tiles)
                 measured += time.process_time() - start

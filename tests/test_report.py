@@ -13,13 +13,17 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, playwright_or_skip, snakemake
+import yaml
+from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, TEST_CONFIG, playwright_or_skip, snakemake
 
-from trainability import report
-from trainability.io import save_grid
-from trainability.sweep import Grid
+from trainability.grid import Grid, load_grid, save_grid
+from trainability.report import build_report, condition_titles, named_inputs, provenance
+from trainability.report.markup import slug
+from trainability.tables import read_table
 
+TEST_CONDITIONS = list(yaml.safe_load(TEST_CONFIG.read_text())["conditions"])
 EVIL = '<script>alert("x")</script> & co'
 
 
@@ -35,7 +39,13 @@ def _png(path: Path, shade: int = 100) -> None:
 
 def _grid(path: Path, activation: str, seed: int = 0) -> None:
     meta = {
-        "condition": {"activation": activation, "width": 8, "depth": 2, "batch_size": None},
+        "condition": {
+            "activation": activation,
+            "width": 8,
+            "depth": 2,
+            "batch_size": None,
+            "seed": seed,
+        },
         "window": {"x_min": -1.0, "x_max": 4.0, "y_min": 0.0, "y_max": 4.0, "nx": 4, "ny": 4},
         "steps": 40,
         "seed": seed,
@@ -103,12 +113,9 @@ def fake_results(tmp_path):
     for name, act, shade in (("cond_a", "tanh", 60), ("cond_b", "relu", 160)):
         _grid(res / name / "overview.npz", act, seed=0 if name == "cond_a" else 7)
         _png(res / name / "overview.png", shade)
-    (res / "cond_a" / "dimension.csv").write_text(
-        DIM_HEADER + DIM_A
-    )
+    (res / "cond_a" / "dimension.csv").write_text(DIM_HEADER + DIM_A)
     (res / "cond_b" / "dimension.csv").write_text(
-        DIM_HEADER
-        + f'cond_b,no boundary,,no boundary,,,,,1,0,24x24,40,"one phase only {EVIL}"\n'
+        DIM_HEADER + f'cond_b,no boundary,,no boundary,,,,,1,0,24x24,40,"one phase only {EVIL}"\n'
     )
     _png(res / "cond_a" / "zoom_keyframes.png", 30)
     _mp4(res / "cond_a" / "zoom.mp4")
@@ -117,9 +124,7 @@ def fake_results(tmp_path):
     _png(res / "toys" / "strip.png", 200)
     (res / "toys" / "strip.csv").write_text("loss,alpha\nmultiplicative,0.93\n")
     (res / "tables").mkdir()
-    (res / "tables" / "fractal_dimensions.csv").write_text(
-        DIM_HEADER + DIM_A
-    )
+    (res / "tables" / "fractal_dimensions.csv").write_text(DIM_HEADER + DIM_A)
     (res / "tables" / "activations.csv").write_text(f"activation,dimension\n{EVIL},1.25\n")
     bench = res / "benchmarks"
     _bench(bench / "cond_a" / "overview" / "sweep_0_0.tsv", 1.5, rss=150)
@@ -132,10 +137,31 @@ def fake_results(tmp_path):
     return res
 
 
+FAKE_INPUTS = {  # the fake tree's files, named as the report rule names them
+    "cond_a.grid": "cond_a/overview.npz",
+    "cond_a.overview": "cond_a/overview.png",
+    "cond_a.dimension": "cond_a/dimension.csv",
+    "cond_a.keyframes": "cond_a/zoom_keyframes.png",
+    "cond_a.video": "cond_a/zoom.mp4",
+    "cond_b.grid": "cond_b/overview.npz",
+    "cond_b.overview": "cond_b/overview.png",
+    "cond_b.dimension": "cond_b/dimension.csv",
+    "figure.paper_conditions": "figures/paper_conditions.png",
+    "figure.activations": "figures/activations.png",
+    "toy_figure.strip": "toys/strip.png",
+    "toy_table.strip": "toys/strip.csv",
+    "table.fractal_dimensions": "tables/fractal_dimensions.csv",
+    "table.activations": "tables/activations.csv",
+}
+
+
 def _build(res: Path, **kwargs) -> str:
+    kwargs.setdefault("benchmark_dir", res / "benchmarks")
     kwargs.setdefault("benchmark_patterns", PATTERNS)
     kwargs.setdefault("webm", False)
-    out = report.build_report(res, CONFIG, res / "report.html", **kwargs)
+    named = {key: res / path for key, path in FAKE_INPUTS.items()}
+    inputs = named_inputs(named, condition_titles(CONFIG))
+    out = build_report(inputs, CONFIG, res / "report.html", **kwargs)
     return out.read_text()
 
 
@@ -187,7 +213,8 @@ def test_sections_per_condition(fake_results):
     b = _section(text, "condition-cond-b")
     assert b.count("<img ") == 1 and "<video" not in b  # no zoom: no strip, no video
     assert "one phase only" in b and "—" in b  # NaN estimates shown as dashes, note kept
-    assert "seed: <code>7</code>" in b and "activation: <code>relu</code>" in b
+    assert "A relu network of width 8 and depth 2" in b and "seed 7" in b  # from its grid
+    assert "by gradient descent on the full batch" in b and "log scale from 10^-1 to 10^4" in b
     # figures only when present: activations yes, the other follow-up figures no
     assert 'id="followup-activations"' in text and 'href="#table-activations"' in text
     for absent in ("architectures", "perturbations", "lyapunov"):
@@ -233,7 +260,7 @@ def test_provenance_fields(fake_results):
     assert re.search(r"git commit</th><td><code>unknown<", prov)
     canonical = json.dumps(CONFIG, sort_keys=True, separators=(",", ":"))
     assert hashlib.sha256(canonical.encode()).hexdigest() in prov
-    assert report.config_hash(CONFIG) != report.config_hash({**CONFIG, "engine": {}})
+    assert provenance.config_hash(CONFIG) != provenance.config_hash({**CONFIG, "engine": {}})
     import jax
     import matplotlib
     import snakemake as sm
@@ -248,7 +275,7 @@ def test_provenance_fields(fake_results):
         assert f"{name} version</th><td><code>{version}</code>" in prov
     assert f"cpu count</th><td><code>{os.cpu_count()}</code>" in prov
     assert "platform</th>" in prov
-    commit = report.git_commit(REPO)
+    commit = provenance.git_commit(REPO)
     if shutil.which("git") and (REPO / ".git").exists():
         assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", commit)
     else:
@@ -256,19 +283,32 @@ def test_provenance_fields(fake_results):
 
 
 def test_benchmark_times_are_summed_per_rule(fake_results):
-    times = {t.rule: t for t in report.benchmark_times(fake_results / "benchmarks", PATTERNS)}
+    times = {t.rule: t for t in provenance.benchmark_times(fake_results / "benchmarks", PATTERNS)}
     assert set(times) == {"sweep_tile", "dimension", "zoom_video", "strip"}
     assert times["sweep_tile"].jobs == 3 and times["sweep_tile"].seconds == pytest.approx(7.0)
     assert times["sweep_tile"].max_seconds == pytest.approx(3.0)
     assert times["sweep_tile"].max_rss_mb == pytest.approx(250)
     assert times["dimension"].jobs == 2 and times["dimension"].seconds == pytest.approx(1.25)
     assert times["strip"].seconds == pytest.approx(4.0)
-    ordered = [t.rule for t in report.benchmark_times(fake_results / "benchmarks", PATTERNS)]
+    ordered = [t.rule for t in provenance.benchmark_times(fake_results / "benchmarks", PATTERNS)]
     assert ordered == ["sweep_tile", "strip", "dimension", "zoom_video"]  # longest first
     text = _build(fake_results)
     assert 'id="total-seconds">13.0<' in text  # 7 + 1.25 + 0.75 + 4
     assert "0:00:13" in text
-    assert report.benchmark_times(fake_results / "nowhere") == []
+    assert provenance.benchmark_times(fake_results / "nowhere") == []
+
+
+def test_inputs_are_named_or_refused(tmp_path):
+    inputs = named_inputs(
+        {"cond_b.grid": "b.npz", "figure.overviews": "o.png", "finished": ["x", "y"]},
+        condition_titles(CONFIG),
+    )
+    assert [c.name for c in inputs.conditions] == ["cond_a", "cond_b"]  # the config's order
+    assert inputs.conditions[0].files == {} and inputs.conditions[1].get("grid") == Path("b.npz")
+    assert inputs.figure == {"overviews": Path("o.png")}
+    for bad in ("cond_c.grid", "cond_a.movie", "figures.overviews", "overview"):
+        with pytest.raises(ValueError, match=f"report input '{re.escape(bad)}' is none of"):
+            named_inputs({bad: "f"}, condition_titles(CONFIG))
 
 
 def test_benchmark_patterns_with_constraints_and_overlaps(tmp_path):
@@ -284,7 +324,7 @@ def test_benchmark_patterns_with_constraints_and_overlaps(tmp_path):
         "sweep_tile": r"{condition,cond_a}/{grid,overview|zoom/keyframe_\d{2}}"
         r"/sweep_{i,\d+}_{j,\d+}.tsv",
     }
-    times = {t.rule: t.seconds for t in report.benchmark_times(tmp_path, patterns)}
+    times = {t.rule: t.seconds for t in provenance.benchmark_times(tmp_path, patterns)}
     assert times == {"toy_study": 2.0, "dimension": 1.0, "sweep_tile": 3.0, "anything": 5.0}
 
 
@@ -313,8 +353,6 @@ def study_report(test_study):
     if not html.exists():
         snakemake(test_study, "--cores", "2", "results/report.html")
     return html
-
-
 
 
 def test_report_in_a_real_browser(study_report, tmp_path):
@@ -384,7 +422,7 @@ def test_study_report_content(study_report, test_study):
     text = study_report.read_text()
     results = test_study / "results"
     for condition in ("tanh_fullbatch", "tanh_minibatch"):
-        assert f'id="condition-{report.slug(condition)}"' in text
+        assert f'id="condition-{slug(condition)}"' in text
     assert 'id="table-fractal-dimensions"' in text
     seeds = _section(text, "seeds")  # the test study's two seed ensembles, not conditions
     assert "tanh, per-pixel seeds (24x24, per-pixel both)" in seeds and "(2 seeds)" in seeds
@@ -392,9 +430,128 @@ def test_study_report_content(study_report, test_study):
     assert 'id="condition-tanh-seeds"' not in text
     prov = _section(text, "provenance")
     assert 'id="runtimes"' in prov and "sweep_tile</td>" in prov and "dimension</td>" in prov
-    total = sum(t.seconds for t in report.benchmark_times(results / "benchmarks"))
+    total = sum(t.seconds for t in provenance.benchmark_times(results / "benchmarks"))
     shown = float(re.search(r'id="total-seconds">([0-9.]+)<', prov).group(1))
     assert shown == pytest.approx(total, abs=0.06)
+
+
+class _Tables(HTMLParser):
+    """The cells' text of every table with an id (rows of the body, keyed by the header)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._id, self._row, self._cell = {}, None, None, None
+        self._header: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id"):
+            self._id, self._header = attrs["id"], []
+            self.tables[self._id] = []
+        elif tag == "tr" and self._id:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            if not self._header:
+                self._header = self._row
+            else:
+                self.tables[self._id].append(dict(zip(self._header, self._row, strict=False)))
+            self._row = None
+        elif tag == "table":
+            self._id = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _tables(text: str) -> dict[str, list[dict]]:
+    parser = _Tables()
+    parser.feed(text)
+    return parser.tables
+
+
+def _shown(cell: str) -> str:
+    """A CSV cell as the report must show it: 3 significant figures, blank as a dash."""
+    if cell == "":
+        return "—"
+    try:
+        return cell if re.fullmatch(r"[+-]?\d+", cell) else f"{float(cell):.3g}"
+    except ValueError:
+        return cell
+
+
+def test_study_report_numbers_are_the_results_files(study_report, test_study):
+    """Dimensions, converged fractions, pixels, steps and run times on the page equal the
+    grids, CSV tables and benchmark files of results/ (read here, not through the report)."""
+    text = study_report.read_text()
+    results = test_study / "results"
+    tables = _tables(text)
+    methods = {row["condition"]: row for row in tables["methods-conditions"]}
+    for name in TEST_CONDITIONS:
+        grid = load_grid(results / name / "overview.npz")
+        row = methods[name]
+        assert float(row["converged fraction"]) == pytest.approx(grid.converged.mean(), abs=5e-4)
+        assert row["pixels"] == "{}×{}".format(*grid.values.shape[::-1])
+        assert int(row["steps"]) == grid.meta["steps"]
+        csv = read_table(results / name / "dimension.csv").iloc[0]
+        section = _section(text, f"condition-{slug(name)}")
+        cells = re.findall(r'<table class="dimension">.*?</table>', section)[0]
+        values = re.findall(r'<td class="num">([^<]*)</td>', cells)
+        assert values == [csv["dimension"], csv["fit"], _shown(csv["paper"])], name
+        assert f"Box counting over {csv['images_used']} of {csv['n_images']} image(s)" in section
+    # the study table, cell by cell
+    frame = read_table(results / "tables" / "fractal_dimensions.csv")
+    page = tables["table-fractal-dimensions"]
+    assert len(page) == len(frame)
+    for row, csv in zip(page, frame.to_dict("records"), strict=True):
+        assert row == {column: _shown(cell) for column, cell in csv.items()}
+    # run times: the benchmark files summed here with pandas, one job per file (mean of repeats);
+    # those written after the report (targets other tests built since) are not in it
+    built = study_report.stat().st_mtime
+    benchmarks = [
+        path
+        for path in sorted((results / "benchmarks").rglob("*.tsv"))
+        if path.stat().st_mtime <= built
+    ]
+    seconds = [pd.read_csv(path, sep="\t")["s"].mean() for path in benchmarks]
+    runtimes = tables["runtimes"]
+    footer = runtimes.pop()  # the tfoot row: total
+    assert footer["rule"] == "total" and int(footer["jobs"]) == len(benchmarks)
+    assert float(footer["total s"]) == pytest.approx(sum(seconds), abs=0.06)
+    assert sum(int(r["jobs"]) for r in runtimes) == len(benchmarks)
+    assert sum(float(r["total s"]) for r in runtimes) == pytest.approx(sum(seconds), abs=0.1)
+
+
+def test_study_report_describes_each_condition_from_its_metadata(study_report, test_study):
+    """No fixed words about conditions: the adam condition with a linear β2 axis is described
+    as Adam on a linear axis, the gradient-descent ones as gradient descent on log axes."""
+    text = study_report.read_text()
+    assert "log10 axes" not in text and "by full-batch or minibatch gradient descent" not in text
+    words = {"gd": "by gradient descent", "adam": "by Adam"}
+    for name in TEST_CONDITIONS:
+        cond = load_grid(test_study / "results" / name / "overview.npz").meta["condition"]
+        section = _section(text, f"condition-{slug(name)}")
+        sentence = re.search(r'<p class="settings">(.*?)</p>', section).group(1)
+        assert words[cond["optimizer"]] in sentence, (name, sentence)
+        assert [w for w in words.values() if w in sentence] == [words[cond["optimizer"]]]
+        assert f"A {cond['activation']} network of width {cond['width']}" in sentence
+        assert f"trained for {cond['steps']} steps" in sentence
+        batch = cond["batch_size"]
+        assert ("the full batch" if batch is None else f"minibatches of {batch}") in sentence
+        scales = {cond["x_scale"], cond["y_scale"]}
+        assert ("linear scale" in sentence) == ("linear" in scales)
+        assert ("log scale" in sentence) == ("log" in scales)
+    adam = _section(text, "condition-adam-beta2")
+    assert "by Adam (beta1 0.9, adam_eps 1e-08; beta2 on the y axis)" in adam
+    assert "y: Adam β2 (beta2), linear scale from 0.5 to 0.999" in adam
+    assert "x: Learning rate (lr), log scale from 10^0 to 10^2.5" in adam
 
 
 def test_snakemake_zip_report(study_report, test_study, tmp_path):

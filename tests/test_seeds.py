@@ -13,13 +13,13 @@ from trainability._jax import jax
 from trainability.condition import Condition
 from trainability.config import ConfigError, load_study
 from trainability.engine import Engine
-from trainability.grid import Window
-from trainability.io import Grid, merge_tiles
+from trainability.grid import Grid, merge_tiles
 from trainability.lyapunov import maximal_exponent
 from trainability.measure import blowup_trajectory, measure_trajectory
 from trainability.model import _draw_network, draw_per_pixel, init_problem, random_draws
 from trainability.seeds import band_width, level_length, over_seeds, probability_map
 from trainability.sweep import sweep
+from trainability.window import Window
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SMALL = Condition(width=4, steps=20)

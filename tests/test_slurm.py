@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import REPO, snakemake_command
 
-from trainability.io import load_grid
+from trainability.grid import load_grid
 
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 TEST_CONFIG = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
@@ -289,8 +289,8 @@ def test_killed_slurm_run_resumes_without_redoing_finished_tiles(slurm_cluster, 
     assert len(list(tiles.glob("*.npz"))) == tiles_n
 
     from trainability.condition import Condition
-    from trainability.grid import Window
     from trainability.sweep import sweep
+    from trainability.window import Window
 
     d = yaml.safe_load(config.read_text())["defaults"]
     whole = sweep(

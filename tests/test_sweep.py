@@ -6,10 +6,10 @@ from reference import reference_pixels
 
 import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.condition import Condition
-from trainability.grid import PrecisionError, Window
-from trainability.io import load_grid, merge_tiles, save_grid
+from trainability.grid import load_grid, merge_tiles, save_grid
 from trainability.model import init_problem, perturb_weights
 from trainability.sweep import Engine, sweep
+from trainability.window import PrecisionError, Window
 
 EXACT = Engine(early_exit=False)
 

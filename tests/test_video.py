@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from trainability import video
-from trainability.render import colorize, colorize_float, rank_stretch, rgb_to_uint8
+from trainability.heatmap import colorize, colorize_float, rank_stretch, rgb_to_uint8
 from trainability.video import (
     fixed_point,
     interpolate_window,

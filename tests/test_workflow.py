@@ -13,8 +13,8 @@ import pytest
 import yaml
 from conftest import REPO, snakemake, snakemake_command
 
-from trainability.io import load_grid
-from trainability.tables import read_csv
+from trainability.grid import load_grid
+from trainability.tables import read_table
 
 TEST_CONFIG = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
 SINGLE = {name: e for name, e in TEST_CONFIG["conditions"].items() if "seeds" not in e}
@@ -34,7 +34,7 @@ def test_study_outputs(test_study):
         assert grid.meta["window"]["x_min"] == window[0]
         image = iio.imread(results / name / "overview.png")
         assert image.shape[0] > 300 and image.shape[1] > 300
-        row = read_csv(results / name / "dimension.csv")[0]
+        row = read_table(results / name / "dimension.csv").iloc[0]
         assert row["condition"] == name
     tanh = load_grid(results / "tanh_fullbatch" / "overview.npz")
     assert tanh.converged.any() and not tanh.converged.all()
@@ -45,16 +45,16 @@ def test_study_outputs(test_study):
     assert adam.meta["condition"]["optimizer"] == "adam"
     np.testing.assert_array_equal(adam.y, np.linspace(0.5, 0.999, adam.values.shape[0]))
     assert iio.imread(results / "figures" / "optimizers.png").shape[1] > 300
-    table = read_csv(results / "tables" / "fractal_dimensions.csv")
-    assert [row["condition"] for row in table] == list(SINGLE)
+    table = read_table(results / "tables" / "fractal_dimensions.csv")
+    assert list(table["condition"]) == list(SINGLE)
     assert "| tanh_fullbatch |" in (results / "tables" / "fractal_dimensions.md").read_text()
 
 
 def test_outputs_equal_the_library_computed_whole(test_study):
     """Tiles through Snakemake merge to the grid the library computes in one go."""
     from trainability.condition import Condition
-    from trainability.grid import Window
     from trainability.sweep import sweep
+    from trainability.window import Window
 
     d = TEST_CONFIG["defaults"]
     cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])
@@ -67,8 +67,8 @@ def test_seed_ensembles(test_study):
     """Seed k of an ensemble is the condition with seed: k (tanh_seeds_seed0 is tanh_fullbatch's
     overview, array for array); every ensemble is tabled over its seeds and drawn."""
     from trainability.condition import Condition
-    from trainability.grid import Window
     from trainability.sweep import sweep
+    from trainability.window import Window
 
     results = test_study / "results"
     member = load_grid(results / "tanh_seeds_seed0" / "overview.npz")
@@ -80,13 +80,13 @@ def test_seed_ensembles(test_study):
     cond = Condition(activation="tanh", width=d["width"], steps=d["steps"], seed=1)
     seed1 = load_grid(results / "tanh_seeds_seed1" / "overview.npz")
     assert seed1.values.tobytes() == sweep(cond, Window.square(d["window"], 24)).values.tobytes()
-    rows = read_csv(results / "tables" / "seeds.csv")
+    rows = read_table(results / "tables" / "seeds.csv").to_dict("records")
     assert [(r["ensemble"], r["seeds"], r["seed_mode"]) for r in rows] == [
         ("tanh_seeds", "0 1", "shared"),
         ("tanh_per_pixel", "0 1", "per_pixel"),
     ]
     assert all(r["converged_n"] == "2" and r["band_width"] for r in rows)
-    members = read_csv(results / "tables" / "seeds_members.csv")
+    members = read_table(results / "tables" / "seeds_members.csv").to_dict("records")
     assert len(members) == 4 and members[2]["pixel_draws"] == "both"
     assert (results / "figures" / "seeds.png").stat().st_size > 10_000
     assert not (results / "tanh_seeds").exists()  # an ensemble is its members only
@@ -103,8 +103,8 @@ def test_panel_is_the_library_grid_at_the_panel_window(test_study):
     import math
 
     from trainability.condition import Condition
-    from trainability.grid import Window
     from trainability.sweep import sweep
+    from trainability.window import Window
 
     d, entry = TEST_CONFIG["defaults"], TEST_CONFIG["conditions"]["tanh_fullbatch"]
     cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])
@@ -117,12 +117,12 @@ def test_panel_is_the_library_grid_at_the_panel_window(test_study):
 
 def test_resolution_study_refuses_what_it_cannot_measure(test_study):
     snakemake(test_study, "--cores", "2", "resolution_study")
-    rows = read_csv(test_study / "results" / "tables" / "resolution_study.csv")
+    rows = read_table(test_study / "results" / "tables" / "resolution_study.csv")
     resolutions = TEST_CONFIG["resolution_study"]["resolutions"]
-    assert [(r["condition"], r["resolution"]) for r in rows] == [
+    assert [(r["condition"], r["resolution"]) for r in rows.to_dict("records")] == [
         ("tanh_fullbatch", f"{n}x{n}") for n in resolutions
     ]
-    assert all(r["dimension"] == "not enough scales" for r in rows)  # 16 and 24 px: no decade
+    assert (rows["dimension"] == "not enough scales").all()  # 16 and 24 px: no decade
     assert (test_study / "results" / "figures" / "resolution_study.png").stat().st_size > 5000
 
 
@@ -202,7 +202,8 @@ def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
     path = tmp_path / "slow.yaml"
     path.write_text(yaml.safe_dump(config))
     work = tmp_path / "work"
-    cmd = snakemake_command(work, "--cores", "1", configfile=path)
+    target = "results/tanh_fullbatch/overview.npz"  # the tiles and their merge, nothing after
+    cmd = snakemake_command(work, target, "--cores", "1", configfile=path)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -218,7 +219,7 @@ def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
         load_grid(tiles / tile)  # every file under a final name is complete
 
     snakemake(work, "--unlock", configfile=path)  # a SIGKILL leaves Snakemake's lock behind
-    snakemake(work, "--cores", "1", configfile=path)
+    snakemake(work, target, "--cores", "1", configfile=path)
     # With one core, a tile's job is recorded as finished before the next one starts; only the
     # newest tile may have been written without that record, and is then rightly recomputed.
     newest = max(done, key=done.get)
@@ -226,7 +227,7 @@ def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
         if tile != newest:
             assert (tiles / tile).stat().st_mtime_ns == mtime, f"{tile} was recomputed"
     reference = tmp_path / "reference"
-    snakemake(reference, "--cores", "2", configfile=path)
+    snakemake(reference, target, "--cores", "2", configfile=path)
     a = load_grid(work / "results" / "tanh_fullbatch" / "overview.npz")
     b = load_grid(reference / "results" / "tanh_fullbatch" / "overview.npz")
     assert a.values.tobytes() == b.values.tobytes()
@@ -255,7 +256,8 @@ def test_zoom_outputs(test_study):
     assert frames[0].shape[:2] == (zoom["video_size"], zoom["video_size"])
     assert len(list(iio.imiter(results / "zoom.gif"))) >= 2
     assert iio.imread(results / "zoom_keyframes.png").shape[1] > 500
-    assert int(read_csv(results / "dimension.csv")[0]["n_images"]) == levels + 1  # and the panel
+    n_images = int(read_table(results / "dimension.csv").iloc[0]["n_images"])
+    assert n_images == levels + 1  # the keyframes and the panel
     path = json.loads((results / "zoom" / "path.json").read_text())["keyframes"]
     assert all("texture" in kf for kf in path[2:-1])  # every searched level reports its texture
     auto = json.loads((results.parent / "relu_auto_zoom" / "zoom" / "path.json").read_text())
@@ -273,10 +275,9 @@ def test_followup_families(test_study):
         1 for s in study.values() if s.family in ("activations", "architectures", "perturbations")
     )
     results = test_study / "results"
-    table = read_csv(results / "tables" / "architectures.csv")
-    assert [row["condition"] for row in table] == generated
-    for row in table:
-        assert 0.0 <= float(row["converged_fraction"]) <= 1.0
+    table = read_table(results / "tables" / "architectures.csv")
+    assert list(table["condition"]) == generated
+    assert table["converged_fraction"].astype(float).between(0.0, 1.0).all()
     for family in ("activations", "perturbations", "architectures"):
         assert iio.imread(results / "figures" / f"{family}.png").shape[1] > 400
     # epsilon = 0 is the unperturbed tanh condition, byte for byte
@@ -295,13 +296,12 @@ def test_toy_studies(test_study):
     results = test_study / "results" / "toys"
     for study in ("strip", "roughness", "dimension", "initial", "two_cosines"):
         assert (results / f"{study}.png").stat().st_size > 5000
-        rows = read_csv(results / f"{study}.csv")
-        assert rows
-    strip = read_csv(results / "strip.csv")
+        assert len(read_table(results / f"{study}.csv")) > 0
+    strip = read_table(results / "strip.csv")
     assert len(strip) == 2 ** TEST_CONFIG["toys"]["sweep"]["levels"] + 1
-    roughness = read_csv(results / "roughness.csv")
-    convex = [r for r in roughness if r["loss"] == "additive" and r["convex"] == "True"]
-    assert convex and all(float(r["alpha"]) == 0.0 for r in convex)
+    roughness = read_table(results / "roughness.csv")
+    convex = roughness[(roughness["loss"] == "additive") & (roughness["convex"] == "True")]
+    assert len(convex) and (convex["alpha"].astype(float) == 0.0).all()
 
 
 def test_a_config_file_replaces_the_default_study():

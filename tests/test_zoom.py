@@ -8,8 +8,8 @@ from conftest import REPO
 
 from trainability.condition import Condition
 from trainability.config import ConfigError, load_study
-from trainability.grid import PrecisionError
 from trainability.sweep import sweep
+from trainability.window import PrecisionError
 from trainability.zoom import (
     ZoomPath,
     auto_path,

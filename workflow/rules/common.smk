@@ -1,6 +1,6 @@
 # Helpers, wildcard constraints and target lists shared by the rules (no rules here).
 
-from trainability.grid import Window
+from trainability.window import Window
 
 from trainability.toy_studies import STUDIES
 
@@ -186,7 +186,11 @@ ALL_TARGETS = [
     ],
     *(["results/figures/lyapunov.png"] if "followup" in config else []),
     *(["results/figures/paper_conditions.png"] if PANELS else []),
-    *(["results/tables/seeds.csv"] if ENSEMBLES else []),
+    *(
+        ["results/tables/seeds.csv", "results/tables/seeds_members.csv"]
+        if ENSEMBLES
+        else []
+    ),
     *(["results/figures/overviews.png"] if PAPER else []),
     *(
         [
@@ -199,3 +203,38 @@ ALL_TARGETS = [
     *[f"results/toys/{study}.{ext}" for study in TOY_STUDIES for ext in ("csv", "png")],
     "results/report.html",
 ]
+
+
+REPORT_GROUPS = {
+    ("results/figures", ".png"): "figure",
+    ("results/tables", ".csv"): "table",
+    ("results/toys", ".png"): "toy_figure",
+    ("results/toys", ".csv"): "toy_table",
+}
+
+
+def report_inputs(wildcards):
+    """The report's named inputs (trainability.report.inputs): <condition>.<kind> for each
+    condition of the config, figure.<name>, table.<name>, toy_figure.<study>,
+    toy_table.<study>; "finished" holds every other target of the study, so that the report
+    and the run times it sums come last."""
+    named = {}
+    for name in TABLED:
+        study, base = STUDY[name], f"results/{name}"
+        named[f"{name}.grid"] = f"{base}/overview.npz"
+        named[f"{name}.overview"] = f"{base}/overview.png"
+        named[f"{name}.dimension"] = f"{base}/dimension.csv"
+        if study.panel is not None:
+            named[f"{name}.panel"] = f"{base}/panel.png"
+        if study.zoom is not None:
+            named[f"{name}.keyframes"] = f"{base}/zoom_keyframes.png"
+            named[f"{name}.zoom_dimension"] = f"{base}/zoom_dimension.png"
+            named[f"{name}.video"] = f"{base}/zoom.mp4"
+    for path in map(Path, ALL_TARGETS):
+        group = REPORT_GROUPS.get((str(path.parent), path.suffix))
+        if group:
+            named[f"{group}.{path.stem}"] = str(path)
+    named["finished"] = [
+        p for p in ALL_TARGETS if p not in named.values() and p != "results/report.html"
+    ]
+    return named

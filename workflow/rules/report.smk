@@ -8,11 +8,12 @@ report: "../report/workflow.rst"
 rule report:
     """One HTML page: methods, every condition, figures, tables, provenance and run times.
 
-    Input: every target of the study but the report itself. The benchmark files are read when
-    it runs; params.benchmarks maps each rule to its benchmark path pattern.
+    Input: the files the page shows, by name (report_inputs), and every other target. The
+    benchmark files are read when it runs; params.benchmarks maps each rule to its benchmark
+    path pattern.
     """
     input:
-        lambda w: [path for path in ALL_TARGETS if path != "results/report.html"],
+        unpack(report_inputs),
     output:
         html=report(
             "results/report.html",
@@ -26,6 +27,7 @@ rule report:
         "../../envs/trainability.yaml"
     params:
         repo=workflow.basedir,
+        benchmark_dir="results/benchmarks",
         benchmarks=lambda w: {
             r.name: str(r.benchmark) for r in workflow.rules if r.benchmark is not None
         },

@@ -4,9 +4,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.io import load_grid  # noqa: E402
-from trainability.tables import dimension_row, write_csv  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
+from trainability.tables import dimension_row, write_table  # noqa: E402
 
 sm = snakemake  # noqa: F821
 grids = [load_grid(path) for path in sm.input.grids]
-write_csv(sm.output[0], [dimension_row(sm.wildcards.condition, grids, sm.params.paper)])
+write_table(sm.output[0], [dimension_row(sm.wildcards.condition, grids, sm.params.paper)])

@@ -4,12 +4,14 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.io import atomic_path  # noqa: E402
-from trainability.tables import markdown, read_csv, write_csv  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from trainability.atomic import atomic_path  # noqa: E402
+from trainability.tables import markdown, read_table, write_table  # noqa: E402
 
 sm = snakemake  # noqa: F821
-rows = [row for path in sm.input for row in read_csv(path)]
-write_csv(sm.output.csv, rows)
+rows = pd.concat([read_table(path) for path in sm.input], ignore_index=True)
+write_table(sm.output.csv, rows)
 with atomic_path(sm.output.md) as tmp:
     tmp.write_text(
         "# Fractal dimensions of the trainability boundaries\n\n"

@@ -4,9 +4,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.io import load_grid  # noqa: E402
-from trainability.render import axis_labels, save_panels  # noqa: E402
-from trainability.tables import read_csv, write_csv  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
+from trainability.heatmap import axis_labels, save_panels  # noqa: E402
+from trainability.tables import read_table, write_table  # noqa: E402
 
 sm = snakemake  # noqa: F821
 panels, rows = [], []
@@ -14,7 +14,7 @@ for name, title, grid_path, dim_path in zip(
     sm.params.names, sm.params.titles, sm.input.grids, sm.input.dimensions, strict=True
 ):
     grid = load_grid(grid_path)
-    dim = read_csv(dim_path)[0]
+    dim = read_table(dim_path).iloc[0]
     w = grid.meta["window"]
     panels.append(
         {
@@ -34,4 +34,4 @@ for name, title, grid_path, dim_path in zip(
     )
 nrows, ncols = sm.params.layout
 save_panels(sm.output.png, panels, nrows=nrows, ncols=ncols)
-write_csv(sm.output.csv, rows, columns=list(rows[0]))
+write_table(sm.output.csv, rows, columns=list(rows[0]))

@@ -6,16 +6,16 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.io import load_grid  # noqa: E402
-from trainability.render import axis_labels, save_panels  # noqa: E402
-from trainability.tables import read_csv  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
+from trainability.heatmap import axis_labels, save_panels  # noqa: E402
+from trainability.tables import read_table  # noqa: E402
 
 sm = snakemake  # noqa: F821
 
 
 def dimension_title(dim_path, paper) -> str:
     """'fractal dim 1.48 [1.44, 1.51]; paper 1.66', or why there is no number."""
-    text = f"fractal dim: {read_csv(dim_path)[0]['dimension']}"
+    text = f"fractal dim: {read_table(dim_path).iloc[0]['dimension']}"
     return text if paper is None else f"{text}; paper {paper:.2f}"
 
 

@@ -4,18 +4,16 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from pathlib import Path  # noqa: E402
-
-from trainability.report import build_report  # noqa: E402
+from trainability.report import build_report, condition_titles, named_inputs  # noqa: E402
 
 sm = snakemake  # noqa: F821
-results = Path(sm.output.html).parent
-bench = f"{results.as_posix()}/benchmarks/"
+bench = f"{sm.params.benchmark_dir}/"
 out = build_report(
-    results,
+    named_inputs(dict(sm.input.items()), condition_titles(sm.config)),
     dict(sm.config),
     sm.output.html,
     repo_dir=sm.params.repo,
+    benchmark_dir=sm.params.benchmark_dir,
     benchmark_patterns={
         rule: pattern.removeprefix(bench)
         for rule, pattern in sm.params.benchmarks.items()

@@ -5,9 +5,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.io import load_grid  # noqa: E402
-from trainability.plots import save_resolution_figure  # noqa: E402
-from trainability.tables import dimension_row, write_csv  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
+from trainability.line_plots import save_resolution_figure  # noqa: E402
+from trainability.tables import dimension_row, write_table  # noqa: E402
 
 sm = snakemake  # noqa: F821
 rows, paths = [], iter(sm.input)
@@ -15,5 +15,5 @@ for name, title, paper in zip(sm.params.conditions, sm.params.titles, sm.params.
     for _ in sm.params.resolutions:  # the input lists each condition's grids in this order
         grid = load_grid(next(paths))
         rows.append({**dimension_row(name, [grid], paper), "title": title})
-write_csv(sm.output.csv, rows, columns=(*rows[0].keys(),))
+write_table(sm.output.csv, rows, columns=(*rows[0].keys(),))
 save_resolution_figure(sm.output.png, rows)

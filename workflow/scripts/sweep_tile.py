@@ -5,9 +5,9 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 from trainability.condition import Condition  # noqa: E402
-from trainability.grid import Window  # noqa: E402
-from trainability.io import save_grid  # noqa: E402
+from trainability.grid import save_grid  # noqa: E402
 from trainability.sweep import Engine, default_chunk, sweep  # noqa: E402
+from trainability.window import Window  # noqa: E402
 from trainability.zoom import load_path  # noqa: E402
 
 sm = snakemake  # noqa: F821

@@ -4,14 +4,14 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.plots import save_toy_figure  # noqa: E402
-from trainability.tables import write_csv  # noqa: E402
+from trainability.line_plots import save_toy_figure  # noqa: E402
+from trainability.tables import write_table  # noqa: E402
 from trainability.toy_studies import fractal_threshold, run_study  # noqa: E402
 
 sm = snakemake  # noqa: F821
 study = sm.wildcards.study
 rows = run_study(study, sm.params.settings)
-write_csv(sm.output.csv, rows, columns=list(rows[0]))
+write_table(sm.output.csv, rows, columns=list(rows[0]))
 title = ""
 if study == "roughness":
     title = f"smallest additive roughness with a fractal boundary: {fractal_threshold(rows):.3g}"

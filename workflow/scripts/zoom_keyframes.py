@@ -4,9 +4,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.io import load_grid  # noqa: E402
-from trainability.plots import save_zoom_dimension  # noqa: E402
-from trainability.render import axis_labels, save_heatmap  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
+from trainability.heatmap import axis_labels, save_heatmap  # noqa: E402
+from trainability.line_plots import save_zoom_dimension  # noqa: E402
 from trainability.video import save_keyframe_strip  # noqa: E402
 
 sm = snakemake  # noqa: F821

@@ -5,8 +5,8 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 from trainability.condition import Condition  # noqa: E402
-from trainability.grid import Window  # noqa: E402
 from trainability.sweep import Engine, default_chunk  # noqa: E402
+from trainability.window import Window  # noqa: E402
 from trainability.zoom import (  # noqa: E402
     auto_path,
     concentric_path,

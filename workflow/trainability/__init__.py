@@ -3,7 +3,7 @@
 The library reproduces Sohl-Dickstein (2024), *The boundary of neural network trainability is
 fractal*, its follow-up report, and Liu (2024). Its numerical modules run JAX in float64
 (`trainability._jax` turns on 64-bit mode when the first of them is imported); the file and
-figure modules (`io`, `render`, `dimension`, `tables`) do not import JAX at all, so the
+figure modules (`grid`, `heatmap`, `dimension`, `tables`) do not import JAX at all, so the
 workflow's small jobs start fast.
 
 Unless the caller set ``XLA_FLAGS`` already, each XLA CPU computation stays on one thread:

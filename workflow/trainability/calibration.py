@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trainability.condition import Condition
-from trainability.grid import Window
+from trainability.window import Window
 
 if TYPE_CHECKING:
     from trainability.plan import Work
@@ -203,7 +203,7 @@ def load_calibration(engine: dict, backend: str = "cpu") -> tuple[Calibration, s
 
 
 def save_calibration(engine: dict, backend: str, cal: Calibration) -> None:
-    from trainability.io import atomic_path
+    from trainability.atomic import atomic_path
 
     path = cache_path()
     try:
@@ -225,8 +225,8 @@ def calibrate(engine: dict) -> Calibration:
     machine disturbs them less than it would wall-clock times."""
     import resource
 
-    from trainability.sweep import Engine, default_chunk, sweep
-    from trainability.toys import ToyLoss, sweep_lr
+    from trainability.sweep import Engine, default_chunk, forget_compiled, sweep
+    from trainability.toy_losses import ToyLoss, sweep_lr
 
     eng = Engine(
         name=engine.get("name", "fused"),
@@ -234,6 +234,7 @@ def calibrate(engine: dict) -> Calibration:
         chunk=engine.get("chunk") or default_chunk(),
     )
     startup_s = _measure_startup()
+    forget_compiled()  # a process that swept before (a test session, the explorer) compiles anew
     start = time.process_time()
     sweep(REFERENCE, Window.square(OVERVIEW_WINDOW, 2), eng)
     first = time.process_time() - start

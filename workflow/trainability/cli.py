@@ -113,10 +113,10 @@ def _add_sweep(sub) -> None:
 
 
 def _run_sweep(args) -> None:
-    from trainability.grid import Window
-    from trainability.io import save_grid
+    from trainability.grid import save_grid
     from trainability.plan import check_sweep_size
     from trainability.sweep import Engine, axis_values, default_chunk, sweep
+    from trainability.window import Window
 
     if len(args.resolution) > 2:
         raise ValueError("argument --resolution: give N or NX NY")
@@ -151,7 +151,7 @@ def _add_merge(sub) -> None:
 
 
 def _run_merge(args) -> None:
-    from trainability.io import load_grid, merge_tiles, save_grid
+    from trainability.grid import load_grid, merge_tiles, save_grid
 
     _check_writable(args.out, "--out")
     save_grid(args.out, merge_tiles([load_grid(path) for path in args.tiles]))
@@ -166,8 +166,8 @@ def _add_render(sub) -> None:
 
 
 def _run_render(args) -> None:
-    from trainability.io import load_grid
-    from trainability.render import axis_labels, save_heatmap
+    from trainability.grid import load_grid
+    from trainability.heatmap import axis_labels, save_heatmap
 
     _check_writable(args.out, "--out")
     grid = load_grid(args.grid)
@@ -196,7 +196,7 @@ def _run_dimension(args) -> None:
     import numpy as np
 
     from trainability.dimension import alpha_1d, estimate_2d
-    from trainability.io import load_grid
+    from trainability.grid import load_grid
     from trainability.tables import format_estimate, refusal_headline
 
     fields = []
@@ -256,7 +256,7 @@ def _add_toy(sub) -> None:
 def _run_toy(args) -> None:
     import json
 
-    from trainability.toys import ToyLoss, toy_dimension
+    from trainability.toy_losses import ToyLoss, toy_dimension
 
     loss = ToyLoss(args.loss, args.eps, args.wavelength, dim=args.dim)
     result = toy_dimension(

@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 
 from trainability.condition import Condition
-from trainability.grid import Window
+from trainability.window import Window
 from trainability.zoom import check_precision, levels_for_depth, panel_levels
 
 BUILTIN_STUDY = {"window": [-3.0, 6.0, -3.0, 6.0], "resolution": 128, "tiles": [1, 1]}

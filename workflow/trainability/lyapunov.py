@@ -65,12 +65,12 @@ import numpy as np
 
 from trainability._jax import jax, jnp
 from trainability.condition import Condition
-from trainability.grid import Window
 from trainability.measure import RETIRE_FACTOR
 from trainability.model import draws_per_pixel, forward, init_problem
 from trainability.optimizers import optimizer
 from trainability.pixels import initial_weights, pixel_table, step_table, window_pixels
 from trainability.step import train_step
+from trainability.window import Window
 
 GAP_FLOOR = 1e-10  # the report's constant inside the log: ln((|Z' − Z| + 1e-10)/ε)
 TANGENT_SEED = 20240502  # key of the initial tangent direction u_0 of `maximal_exponent`

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from trainability.condition import AXES, FIXED_LR, FIXED_LR_HIDDEN, Condition, check_axis_values
-from trainability.grid import Window
 from trainability.model import draw_per_pixel, draws_per_pixel, perturb_weights
+from trainability.window import Window
 
 INITIAL = ("init_scale", "epsilon")  # the axes read only when the weights are drawn
 

@@ -49,7 +49,7 @@ from trainability.calibration import (
 )
 from trainability.condition import Condition
 from trainability.config import ConfigError, StudyCondition
-from trainability.grid import Window
+from trainability.window import Window
 from trainability.zoom import panel_levels
 
 REGIME_WIDTH = 1.0  # decades: a window narrower than this on a log axis is "deep"

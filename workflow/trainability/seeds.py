@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from trainability.dimension import boundary_texture
-from trainability.io import Grid
+from trainability.grid import Grid
 from trainability.tables import dimension_row
 
 BAND = (0.1, 0.9)  # the transition band of the probability map
@@ -227,7 +227,8 @@ def save_ensembles_figure(path, ensembles: Sequence[dict]) -> None:
     from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
 
-    from trainability.render import axis_labels, plot_heatmap, save_figure
+    from trainability.atomic import save_figure
+    from trainability.heatmap import axis_labels, plot_heatmap
 
     ncols = max(len(e["grids"]) for e in ensembles) + 2
     fig = Figure(figsize=(2.6 * ncols, 2.7 * len(ensembles) + 0.3), dpi=100)

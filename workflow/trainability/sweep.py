@@ -31,8 +31,7 @@ import numpy as np
 from trainability._jax import jax, jnp
 from trainability.condition import Condition
 from trainability.engine import DTYPES, ENGINES, Engine
-from trainability.grid import Window
-from trainability.io import Grid
+from trainability.grid import Grid
 from trainability.measure import RETIRE_FACTOR, Tally, tally_start, tally_step, tally_values
 from trainability.model import Problem, draw_per_pixel, draws_per_pixel, forward, init_problem
 from trainability.optimizers import optimizer
@@ -44,6 +43,7 @@ from trainability.pixels import (
     window_pixels,
 )
 from trainability.step import train_step
+from trainability.window import Window
 
 __all__ = ["DTYPES", "ENGINES", "Engine", "axis_values", "default_chunk", "sweep", "sweep_meta"]
 
@@ -226,6 +226,13 @@ def _compiled_segment(cond: Condition, engine_name: str, length: int, retire_fac
             retire_factor=retire_factor,
         )
     )
+
+
+def forget_compiled() -> None:
+    """Drop every compiled function of this process (ours and JAX's), so that the next sweep
+    compiles afresh as a new job would: what the calibration and its test time."""
+    _compiled_segment.cache_clear()
+    jax.clear_caches()
 
 
 def _retire_factor(engine: Engine, cond: Condition) -> float | None:

@@ -3,16 +3,21 @@
 A dimension row carries every estimate at full precision (machine-readable columns) and, for
 reading, the two estimates rounded to the digits their intervals support (:func:`format_estimate`)
 or the reason they were refused ("not enough scales", "no boundary"), beside the paper's value.
+
+Every CSV table of the study is written by `write_table` and read by `read_table` (pandas): a
+table read back is a DataFrame whose every cell is the string written, blank when missing.
 """
 
 from __future__ import annotations
 
-import csv
 import io as _io
 import math
+from collections.abc import Iterable, Mapping
 
+import pandas as pd
+
+from trainability.atomic import atomic_path
 from trainability.dimension import estimate_2d
-from trainability.io import atomic_path
 
 DIMENSION_COLUMNS = (
     "condition",
@@ -146,26 +151,34 @@ def dimension_row(condition: str, grids, paper: float | None) -> dict:
     }
 
 
-def write_csv(path, rows, columns=DIMENSION_COLUMNS) -> None:
-    """Rows as CSV: numbers at full precision, missing values (None, NaN) blank."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _cell(row.get(k, "")) for k in columns})
+Rows = pd.DataFrame | Iterable[Mapping]
 
 
-def read_csv(path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+def write_table(path, rows: Rows, columns=DIMENSION_COLUMNS) -> None:
+    """Rows (dicts, or a DataFrame) as CSV, atomically: numbers at full precision (``repr``),
+    missing values (None, NaN, absent keys) blank."""
+    cells = [{k: _cell(row.get(k, "")) for k in columns} for row in _records(rows)]
+    frame = pd.DataFrame(cells, columns=list(columns), dtype=str)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def read_table(path) -> pd.DataFrame:
+    """A CSV table as written by `write_table`: every cell the string it holds, ``""`` if blank."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _records(rows: Rows) -> list[Mapping]:
+    return rows.to_dict("records") if isinstance(rows, pd.DataFrame) else list(rows)
 
 
 def markdown(rows, columns=MARKDOWN_COLUMNS, headers=MARKDOWN_HEADERS) -> str:
-    """A GitHub-flavoured Markdown table of ``rows`` (column titles from ``headers``)."""
+    """A GitHub-flavoured Markdown table of ``rows`` (dicts or a DataFrame; column titles from
+    ``headers``)."""
     out = _io.StringIO()
     out.write("| " + " | ".join(headers.get(k, k) for k in columns) + " |\n")
     out.write("|" + "|".join("---" for _ in columns) + "|\n")
-    for row in rows:
+    for row in _records(rows):
         cells = (_cell(row.get(k, "")).replace("|", "\\|") for k in columns)
         out.write("| " + " | ".join(cells) + " |\n")
     return out.getvalue()

@@ -16,7 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainability.toys import ToyLoss, lr_grid, min_curvature, roughness, sweep_lr, toy_dimension
+from trainability.toy_losses import (
+    ToyLoss,
+    lr_grid,
+    min_curvature,
+    roughness,
+    sweep_lr,
+    toy_dimension,
+)
 
 STUDIES = ("strip", "roughness", "dimension", "initial", "two_cosines")
 KINDS = ("additive", "multiplicative")

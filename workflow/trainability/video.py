@@ -2,7 +2,7 @@
 
 Keyframes
 ---------
-A keyframe is ``(values, window)``: a grid (see :mod:`trainability.render`) and its window
+A keyframe is ``(values, window)``: a grid (see :mod:`trainability.heatmap`) and its window
 ``(x_min, x_max, y_min, y_max)`` in log10 units. Successive keyframe windows are (in the
 paper) exactly 2× narrower per axis and may be re-centred, so they need not be concentric;
 each window lies inside the previous one.
@@ -57,14 +57,13 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from trainability.io import atomic_path
-from trainability.render import (
+from trainability.atomic import atomic_path, save_figure
+from trainability.heatmap import (
     RankReference,
     colorize_float,
     panels_figure,
     rank_stretch,
     rgb_to_uint8,
-    save_figure,
 )
 
 __all__ = [

@@ -35,11 +35,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from trainability.atomic import atomic_path
 from trainability.condition import Condition
 from trainability.dimension import boundary_texture, edges
-from trainability.grid import PrecisionError, Window
-from trainability.io import atomic_path
 from trainability.sweep import Engine, sweep
+from trainability.window import PrecisionError, Window
 
 Bounds = tuple[float, float, float, float]
 

@@ -16,7 +16,7 @@ serves those files too (read only; they are never evicted or changed).
 
 The cache holds at most ``max_bytes``; after each write the least recently used files (by
 modification time, refreshed on every hit) are deleted until it fits, the newest always kept.
-Files are written atomically (`trainability.io.save_grid`), so a killed server leaves none
+Files are written atomically (`trainability.grid.save_grid`), so a killed server leaves none
 half-written.
 """
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainability.io import Grid, save_grid
+from trainability.grid import Grid, save_grid
 
 KEY_FIELDS = ("engine", "dtype", "chunk", "early_exit")
 

@@ -9,11 +9,11 @@ Routes (every ``/api`` route takes the view's query, `trainability.explore.view`
 - ``GET /api/grid?…&res=N``: the grid of the view at N² pixels, from the cache or computed now.
   The body is binary, little-endian, row 0 = lowest y: ``values`` (N² float64), ``diverged_at``
   (N² int32), ``converged`` (N² uint8), then the picture as RGBA (N²·4 uint8, top row first,
-  `trainability.render`'s rank stretch and colours); the ``X-Grid`` header holds JSON (size,
+  `trainability.heatmap`'s rank stretch and colours); the ``X-Grid`` header holds JSON (size,
   source: ``cache``, ``workflow`` or ``computed``, compute seconds). A client that disconnects
   before the grid is ready withdraws its request (`trainability.explore.worker`);
 - ``GET /api/grid.npz``, ``/api/grid.png``: a stored grid as the project's ``.npz``
-  (`trainability.io.save_grid`) and as the paper-style heatmap (`trainability.render`);
+  (`trainability.grid.save_grid`) and as the paper-style heatmap (`trainability.heatmap`);
 - ``GET /api/status``: what the compute thread has done.
 
 A bad query gets status 400 and ``{"error": "<one sentence>"}``; the page shows the sentence.
@@ -53,8 +53,8 @@ from trainability.explore.view import (
     zoom_target,
 )
 from trainability.explore.worker import Worker
-from trainability.io import Grid, load_grid
-from trainability.render import axis_labels, colorize, heatmap_figure, rank_stretch
+from trainability.grid import Grid, load_grid
+from trainability.heatmap import axis_labels, colorize, heatmap_figure, rank_stretch
 from trainability.sweep import Engine, sweep_meta
 
 STATIC = Path(__file__).parent / "static"

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from trainability.condition import Condition
 from trainability.explore.cache import GridCache
-from trainability.grid import Window
-from trainability.io import Grid
+from trainability.grid import Grid
 from trainability.sweep import Engine, SweepCancelled, sweep
+from trainability.window import Window
 
 
 @dataclass

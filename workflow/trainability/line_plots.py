@@ -8,8 +8,8 @@ import textwrap
 import numpy as np
 from matplotlib.figure import Figure
 
+from trainability.atomic import save_figure
 from trainability.dimension import Dimension2D, estimate_2d
-from trainability.render import save_figure
 
 
 def keyframe_estimates(fields, n_boot: int = 50) -> list[Dimension2D]:
@@ -126,7 +126,7 @@ def _toy_strip(fig, rows):
 
 
 def _toy_roughness(fig, rows):
-    from trainability.toys import CRITICAL_ROUGHNESS
+    from trainability.toy_losses import CRITICAL_ROUGHNESS
 
     for i, kind in enumerate(("additive", "multiplicative")):
         sel = [r for r in rows if r["loss"] == kind]

@@ -1,4 +1,4 @@
-"""Tests for trainability.render: rank stretch, edge ticks, heatmaps, atomic PNG writes."""
+"""Tests for trainability.heatmap: rank stretch, edge ticks, heatmaps, atomic PNG writes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from trainability import render
-from trainability.render import (
+from trainability import heatmap
+from trainability.heatmap import (
     RankReference,
     colorize,
     format_edge_ticks,
@@ -148,7 +148,7 @@ def test_save_heatmap_png(tmp_path):
     out = tmp_path / "h.png"
     save_heatmap(out, _field(), (-3, 6, -3, 6), title="tanh")
     img = iio.imread(out)
-    side = int(render.HEATMAP_INCHES * render.HEATMAP_DPI)
+    side = int(heatmap.HEATMAP_INCHES * heatmap.HEATMAP_DPI)
     assert img.shape[:2] == (side, side)
     _only(tmp_path, "h.png")
 
@@ -161,7 +161,7 @@ def test_save_panels_png_six_panels(tmp_path):
     out = tmp_path / "panels.png"
     save_panels(out, panels, 3, 2, suptitle="six")
     img = iio.imread(out)
-    dpi, inch = render.PANEL_DPI, render.PANEL_INCHES
+    dpi, inch = heatmap.PANEL_DPI, heatmap.PANEL_INCHES
     assert img.shape[:2] == (round((3 * inch + 0.4) * dpi), round(2 * inch * dpi))
     _only(tmp_path, "panels.png")
     with pytest.raises(ValueError):

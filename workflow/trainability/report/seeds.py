@@ -1,27 +1,28 @@
 """The report's "Seeds" section: seed ensembles, per-pixel seeds, probability maps and the
-stability boundary (docs/seeds.md), from ``tables/seeds.csv``, ``tables/seeds_members.csv`` and
-``figures/seeds.png``. A section of `trainability.report`, in its own module."""
+stability boundary (docs/seeds.md), from the inputs ``table.seeds``, ``table.seeds_members`` and
+``figure.seeds`` (`trainability.report.inputs`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from trainability.dimension import MAX_SPECKLE
-from trainability.report import esc, figure, html_table, read_csv
+from trainability.report.markup import esc, html_table
+from trainability.report.media import figure
 from trainability.seeds import mean_pm
+from trainability.tables import read_table
 
 SECTION_ID = "seeds"
 TITLE = "Seeds"
 
 
-def seeds_section(results: Path) -> str:
+def seeds_section(figures: dict[str, Path], tables: dict[str, Path]) -> str:
     """The section's HTML, or "" when the study has no seed ensemble."""
-    summary_path = results / "tables" / "seeds.csv"
-    if not summary_path.is_file():
+    if "seeds" not in tables:
         return ""
-    _, rows = read_csv(summary_path)
-    members_path = results / "tables" / "seeds_members.csv"
-    columns, members = read_csv(members_path) if members_path.is_file() else ([], [])
+    rows = read_table(tables["seeds"]).to_dict("records")
+    members_frame = read_table(tables["seeds_members"]) if "seeds_members" in tables else None
+    members = [] if members_frame is None else members_frame.to_dict("records")
     table = [
         "<table><thead><tr><th>ensemble</th><th>seeds</th><th>D, trainability</th>"
         "<th>converged fraction</th><th>D, stability</th><th>stable fraction</th>"
@@ -58,14 +59,16 @@ def seeds_section(results: Path) -> str:
             *table,
             f"<h3>What the numbers say</h3><ul>{said}</ul>" if said else "",
             figure(
-                results / "figures" / "seeds.png",
+                figures["seeds"],
                 "seed ensembles side by side",
                 "Each row one ensemble: its seeds side by side (same colours as the heatmaps), the "
                 "fraction of seeds that converged (0.5 level set in black), and the first seed's "
                 "three phases: trained (blue), not trained but stable (yellow), blown up (red).",
-            ),
+            )
+            if "seeds" in figures
+            else "",
             "<details><summary>Every seed (tables/seeds_members.csv)</summary>"
-            + html_table(columns, members, table_id="seeds-members")
+            + html_table(members_frame, table_id="seeds-members")
             + "</details>"
             if members
             else "",

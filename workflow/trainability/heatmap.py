@@ -57,7 +57,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -65,7 +64,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from trainability.io import atomic_path
+from trainability.atomic import atomic_path, save_figure
 
 __all__ = [
     "CMAP",
@@ -82,7 +81,6 @@ __all__ = [
     "save_heatmap",
     "save_panels",
     "save_image",
-    "save_figure",
 ]
 
 CMAP = "Spectral"
@@ -372,13 +370,6 @@ def panels_figure(
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
-
-
-def save_figure(fig: Figure, path) -> None:
-    """Save a Figure atomically; the format follows the path's suffix."""
-    fmt = Path(path).suffix.lstrip(".").lower() or "png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt)
 
 
 def save_heatmap(path, values, window, **labels) -> None:

@@ -1,4 +1,4 @@
-"""Tests for trainability.toys against the numbers of docs/methods.md §6."""
+"""Tests for trainability.toy_losses against the numbers of docs/methods.md §6."""
 
 import math
 
@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import trainability.toys as toys
+import trainability.toy_losses as toy_losses
 from trainability.dimension import boundary_counts_1d
-from trainability.toys import (
+from trainability.toy_losses import (
     CRITICAL_ROUGHNESS,
     ToyLoss,
     is_convex,
@@ -259,7 +259,7 @@ def test_chunking_and_compaction_do_not_change_labels(monkeypatch):
     loss = ToyLoss("multiplicative", 0.2, 0.1)
     ref = sweep_lr(loss, 1.0, levels=12)
     np.testing.assert_array_equal(sweep_lr(loss, 1.0, levels=12, chunk=300), ref)
-    monkeypatch.setattr(toys, "_COMPACT_AT", ())
+    monkeypatch.setattr(toy_losses, "_COMPACT_AT", ())
     lab, val = sweep_lr(loss, 1.0, levels=12, return_values=True)
     np.testing.assert_array_equal(lab, ref)
     monkeypatch.undo()

@@ -1,0 +1,153 @@
+"""Windows in hyperparameter space, their pixel coordinates, tiles and the float64 guard.
+
+A `Window` is the rectangle [x_min, x_max] × [y_min, y_max] sampled by nx × ny pixels. On a
+``log`` axis (the default, the reference's) the bounds are log10 values and the pixel values are
+exactly ``logspace(x_min, x_max, nx)``; on a ``linear`` axis the bounds are the values
+themselves and the pixel values are exactly ``np.linspace(x_min, x_max, nx)`` (pixel centres on
+the edges in both cases, as in the reference). Row index = y. The scale of each axis belongs to
+the condition (``Condition.x_scale``, ``y_scale``) and is passed to `Window.axes`.
+
+float64 has ~16 significant digits, so a window narrower than ~1e-14 decades around a
+coordinate of order one maps neighbouring pixels onto the same float64 value and the image
+turns into stripes. `Window.axes` refuses such a window (`PrecisionError`).
+
+A tile (i, j) of a ti × tj split is the block of rows ``split(ny, ti)[i]`` and columns
+``split(nx, tj)[j]``; its coordinates are slices of the whole window's, so a grid merged from
+tiles is the grid computed whole.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from trainability._jax import jnp
+
+AXIS_BYTES = 64  # peak bytes per pixel of one side while its coordinates are computed
+
+
+class PrecisionError(ValueError):
+    """Adjacent pixels of a window would share one float64 hyperparameter value."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Bounds (log10 values on a log axis, raw values on a linear one) and resolution of a
+    2-D hyperparameter grid."""
+
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+    nx: int
+    ny: int
+
+    def __post_init__(self) -> None:
+        for name in ("x_min", "x_max", "y_min", "y_max"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"window {name} must be finite, got {getattr(self, name)}")
+        if not self.x_min < self.x_max:
+            raise ValueError(f"window needs x_min < x_max, got {self.x_min} >= {self.x_max}")
+        if not self.y_min < self.y_max:
+            raise ValueError(f"window needs y_min < y_max, got {self.y_min} >= {self.y_max}")
+        for name in ("nx", "ny"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+                raise ValueError(f"resolution {name} must be an integer >= 2, got {value!r}")
+
+    @classmethod
+    def square(cls, bounds, resolution: int) -> Window:
+        x_min, x_max, y_min, y_max = (float(b) for b in bounds)
+        return cls(x_min, x_max, y_min, y_max, resolution, resolution)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return (self.x_min, self.x_max, self.y_min, self.y_max)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.ny, self.nx)
+
+    def axes(self, x_scale: str = "log", y_scale: str = "log") -> tuple[np.ndarray, np.ndarray]:
+        """Hyperparameter values (x, y) of the pixels, after the float64 guard."""
+        from trainability.calibration import machine_memory
+
+        for name, scale in (("x_scale", x_scale), ("y_scale", y_scale)):
+            if scale not in ("log", "linear"):
+                raise ValueError(f"{name} must be one of log, linear; got {scale!r}")
+        for name, n in (("nx", self.nx), ("ny", self.ny)):
+            if AXIS_BYTES * n > machine_memory():  # before numpy tries (or JAX aborts)
+                raise ValueError(
+                    f"resolution {name} = {n} pixels: the coordinates of one side alone "
+                    f"need more than this machine's memory; lower it"
+                )
+        x = _axis(self.x_min, self.x_max, self.nx, x_scale)
+        y = _axis(self.y_min, self.y_max, self.ny, y_scale)
+        for name, lo, hi, values, scale in (
+            ("x", self.x_min, self.x_max, x, x_scale),
+            ("y", self.y_min, self.y_max, y, y_scale),
+        ):
+            if scale == "linear":
+                if not np.all(np.diff(values) > 0):
+                    raise PrecisionError(
+                        f"linear window {name} = [{lo!r}, {hi!r}] is {hi - lo:.3g} wide: at "
+                        f"{len(values)} pixels adjacent pixels share a float64 value; widen "
+                        f"the window or lower the resolution"
+                    )
+                continue
+            logs = np.linspace(lo, hi, len(values))
+            if not (np.all(np.diff(values) > 0) and np.all(np.diff(logs) > 0)):
+                raise PrecisionError(
+                    f"window {name} = [{lo!r}, {hi!r}] is {hi - lo:.3g} decades wide: at "
+                    f"{len(values)} pixels adjacent pixels share a float64 value (the limit is "
+                    f"about {min_width(lo, hi, len(values)):.1g} decades here); widen the window "
+                    f"or lower the resolution"
+                )
+        return x, y
+
+    def tile(self, i: int, j: int, tiles: tuple[int, int]) -> tuple[slice, slice]:
+        """Row and column slices of tile (i, j) in a tiles = (ti, tj) split."""
+        ti, tj = tiles
+        if not (1 <= ti <= self.ny and 1 <= tj <= self.nx):
+            raise ValueError(
+                f"tiles must be between 1x1 and {self.ny}x{self.nx} for this window, got {ti}x{tj}"
+            )
+        if not (0 <= i < ti and 0 <= j < tj):
+            raise ValueError(f"tile index ({i}, {j}) is outside a {ti}x{tj} split")
+        return _split(self.ny, ti)[i], _split(self.nx, tj)[j]
+
+    def centre(self) -> tuple[float, float]:
+        return ((self.x_min + self.x_max) / 2, (self.y_min + self.y_max) / 2)
+
+    def to_dict(self) -> dict:
+        return {
+            "x_min": self.x_min,
+            "x_max": self.x_max,
+            "y_min": self.y_min,
+            "y_max": self.y_max,
+            "nx": self.nx,
+            "ny": self.ny,
+        }
+
+
+def min_width(lo: float, hi: float, n: int) -> float:
+    """Narrowest window (decades) whose n pixels stay distinct in float64 near [lo, hi]:
+    a few ulps of the log10 coordinate, or of 10**coordinate, per pixel step."""
+    ulp_log = np.spacing(max(abs(lo), abs(hi), 1e-300))
+    ulp_rel = np.finfo(np.float64).eps / math.log(10)
+    return 4 * (n - 1) * max(ulp_log, ulp_rel)
+
+
+def _axis(lo: float, hi: float, n: int, scale: str = "log") -> np.ndarray:
+    """``jnp.logspace`` as the reference computes it (log), or ``np.linspace`` of the bounds
+    (linear), as a float64 numpy array."""
+    if scale == "linear":
+        return np.linspace(lo, hi, n, dtype=np.float64)
+    return np.asarray(jnp.logspace(lo, hi, n, dtype=jnp.float64))
+
+
+def _split(n: int, parts: int) -> list[slice]:
+    edges = [k * n // parts for k in range(parts + 1)]
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
