@@ -13,7 +13,8 @@ Methods, in the order the rules run (Sohl-Dickstein 2024; docs/methods.md §1):
   5. Liu's cosine-perturbed quadratics: the boundary exponent over learning-rate strips as the
      ripple's roughness, the dimension and the initial point vary (toys.smk);
   6. the follow-up report: activations, width x depth, weight perturbations as families of
-     conditions, and per-pixel Lyapunov exponents (followup.smk);
+     conditions, and per-pixel Lyapunov exponents (followup.smk); seed ensembles: statistics
+     over seeds, probability maps, the stability boundary (seeds.smk);
   7. everything assembled into one self-contained page, results/report.html (report.smk).
 Configuration: config/config.yaml (validated against workflow/schemas/config.schema.yaml before
 any job runs). Each condition's name is also a target: `snakemake --cores 2 tanh_minibatch`.
@@ -64,6 +65,7 @@ include: "workflow/rules/dimension.smk"
 include: "workflow/rules/zoom.smk"
 include: "workflow/rules/toys.smk"
 include: "workflow/rules/followup.smk"
+include: "workflow/rules/seeds.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -18,7 +18,9 @@ from trainability.fields import flag, from_arguments, problem, reference_table, 
 
 SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
 CONDITION = SCHEMA["definitions"]["condition"]["properties"]
-STUDY_KEYS = {"title", "paper_dimension", "group", "window", "resolution", "tiles", "zoom", "panel"}
+STUDY_KEYS = {
+    "title", "paper_dimension", "group", "window", "resolution", "tiles", "zoom", "panel", "seeds"
+}
 DECLARED = specs(Condition)
 HOW = "print the generated text with: python -m trainability.fields"
 
@@ -112,7 +114,8 @@ def test_flags_reach_the_condition():
         "activation": "relu", "width": 5, "depth": 3, "target_dim": 2, "dataset_ratio": 2.0,
         "dataset_size": 40, "batch_size": 8, "input_distribution": "uniform",
         "draws": "partitionable", "phase_space": "custom", "offset_mode": "init", "steps": 7,
-        "seed": 3, "epsilon": 0.01, "readout": "probe", "optimizer": "nesterov",
+        "seed": 3, "seed_mode": "per_pixel", "pixel_draws": "both", "epsilon": 0.01,
+        "readout": "probe", "optimizer": "nesterov",
         "momentum": 0.5, "beta1": 0.8, "beta2": 0.99, "adam_eps": 1e-6, "weight_decay": 0.1,
         "weight_decay_mode": "decoupled", "schedule": "warmup", "warmup_steps": 2.5,
         "final_lr_fraction": 0.2, "decay_every": 3, "decay_factor": 0.9, "residual": True,

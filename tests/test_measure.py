@@ -5,7 +5,9 @@ import pytest
 
 import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.measure import (
+    BLOWUP_FACTOR,
     LOSS_CAP,
+    blowup_trajectory,
     measure_trajectory,
     tally_start,
     tally_step,
@@ -75,3 +77,32 @@ def test_loss_that_comes_back_below_1e6_can_converge():
     values, converged = tally_values(stream(losses, 1e20), losses.shape[1])
     assert converged[0]
     assert values[0] == pytest.approx(measure_trajectory(losses)[0][0], rel=1e-14)
+
+
+def test_stability_label_on_hand_made_trajectories():
+    """Blown up at the first loss past 10⁶·ℓ_0 or non-finite; the two labels differ both ways."""
+    spike = np.concatenate([[1.0, 2e6, 1e3], 0.01 * np.ones(40)])  # trainable, blown up at 1
+    flat = np.full(43, 2.0)  # never improves, never blows up: untrainable and stable
+    nan_late = np.concatenate([np.full(10, 1.0), [np.nan] * 33])  # blown up at 10
+    edge = np.concatenate([[3.0, BLOWUP_FACTOR * 3.0], np.full(41, 1.0)])  # not above: stable
+    nan_first = np.concatenate([[np.nan], np.ones(42)])  # ℓ_0 non-finite: blown up at 0
+    losses = np.stack([spike, flat, nan_late, edge, nan_first])
+    assert blowup_trajectory(losses).tolist() == [1, -1, 10, -1, 0]
+    assert measure_trajectory(losses)[1].tolist()[:2] == [True, False]
+    for retire in (None, 1e20, np.inf):
+        tally = stream(losses, retire)
+        assert np.asarray(tally.blowup_at).tolist() == [1, -1, 10, -1, 0]
+
+
+def test_stability_label_is_exact_under_early_exit():
+    """Random trajectories with spikes, overflows and NaNs: the streamed label with early exit
+    (either rule) equals the whole-trajectory label."""
+    rng = np.random.default_rng(1)
+    with np.errstate(over="ignore"):
+        losses = np.exp(rng.normal(0.3, 4, size=(300, 60)).cumsum(axis=1))
+    losses[rng.random(losses.shape) < 0.005] = np.nan
+    losses[:50] *= 1e-3  # ℓ_0 < 1 for some: the 10²⁰ threshold retires them
+    expected = blowup_trajectory(losses)
+    assert 0 < (expected >= 0).sum() < 300
+    for retire in (None, 1e20, np.inf):
+        np.testing.assert_array_equal(np.asarray(stream(losses, retire).blowup_at), expected)

@@ -23,7 +23,10 @@ from trainability.report import build_report, condition_titles, named_inputs, pr
 from trainability.report.markup import slug
 from trainability.tables import read_table
 
-TEST_CONDITIONS = list(yaml.safe_load(TEST_CONFIG.read_text())["conditions"])
+TEST_CONDITIONS = [  # seed ensembles have a section of their own
+    name for name, e in yaml.safe_load(TEST_CONFIG.read_text())["conditions"].items()
+    if "seeds" not in e
+]  # fmt: skip
 EVIL = '<script>alert("x")</script> & co'
 
 
@@ -234,6 +237,10 @@ def test_sections_per_condition(fake_results):
     assert all(d.startswith(b"\x89PNG\r\n\x1a\n") for d in decoded) and paper in decoded
 
 
+def test_no_seeds_section_without_ensembles(fake_results):
+    assert 'id="seeds"' not in _build(fake_results)
+
+
 def test_text_is_escaped_and_nothing_external(fake_results):
     text = _build(fake_results)
     assert "<script" not in text.lower()  # EVIL appears in a title, a note and a table cell
@@ -420,6 +427,10 @@ def test_study_report_content(study_report, test_study):
     for condition in ("tanh_fullbatch", "tanh_minibatch"):
         assert f'id="condition-{slug(condition)}"' in text
     assert 'id="table-fractal-dimensions"' in text
+    seeds = _section(text, "seeds")  # the test study's two seed ensembles, not conditions
+    assert "tanh, per-pixel seeds (24x24, per-pixel both)" in seeds and "(2 seeds)" in seeds
+    assert "<img" in seeds and 'id="seeds-members"' in seeds
+    assert 'id="condition-tanh-seeds"' not in text
     prov = _section(text, "provenance")
     assert 'id="runtimes"' in prov and "sweep_tile</td>" in prov and "dimension</td>" in prov
     total = sum(t.seconds for t in provenance.benchmark_times(results / "benchmarks"))

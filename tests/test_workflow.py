@@ -17,11 +17,12 @@ from trainability.grid import load_grid
 from trainability.tables import read_table
 
 TEST_CONFIG = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+SINGLE = {name: e for name, e in TEST_CONFIG["conditions"].items() if "seeds" not in e}
 
 
 def test_study_outputs(test_study):
     results = test_study / "results"
-    for name, entry in TEST_CONFIG["conditions"].items():
+    for name, entry in SINGLE.items():
         grid = load_grid(results / name / "overview.npz")
         resolution = TEST_CONFIG["defaults"]["resolution"]
         assert grid.values.shape == (resolution, resolution)
@@ -45,7 +46,7 @@ def test_study_outputs(test_study):
     np.testing.assert_array_equal(adam.y, np.linspace(0.5, 0.999, adam.values.shape[0]))
     assert iio.imread(results / "figures" / "optimizers.png").shape[1] > 300
     table = read_table(results / "tables" / "fractal_dimensions.csv")
-    assert list(table["condition"]) == list(TEST_CONFIG["conditions"])
+    assert list(table["condition"]) == list(SINGLE)
     assert "| tanh_fullbatch |" in (results / "tables" / "fractal_dimensions.md").read_text()
 
 
@@ -60,6 +61,42 @@ def test_outputs_equal_the_library_computed_whole(test_study):
     whole = sweep(cond, Window.square(d["window"], d["resolution"]))
     merged = load_grid(test_study / "results" / "tanh_fullbatch" / "overview.npz")
     assert merged.values.tobytes() == whole.values.tobytes()
+
+
+def test_seed_ensembles(test_study):
+    """Seed k of an ensemble is the condition with seed: k (tanh_seeds_seed0 is tanh_fullbatch's
+    overview, array for array); every ensemble is tabled over its seeds and drawn."""
+    from trainability.condition import Condition
+    from trainability.sweep import sweep
+    from trainability.window import Window
+
+    results = test_study / "results"
+    member = load_grid(results / "tanh_seeds_seed0" / "overview.npz")
+    single = load_grid(results / "tanh_fullbatch" / "overview.npz")
+    assert member.meta == single.meta
+    for key in ("values", "converged", "diverged_at", "blowup_at", "x", "y"):
+        assert getattr(member, key).tobytes() == getattr(single, key).tobytes(), key
+    d = TEST_CONFIG["defaults"]
+    cond = Condition(activation="tanh", width=d["width"], steps=d["steps"], seed=1)
+    seed1 = load_grid(results / "tanh_seeds_seed1" / "overview.npz")
+    assert seed1.values.tobytes() == sweep(cond, Window.square(d["window"], 24)).values.tobytes()
+    rows = read_table(results / "tables" / "seeds.csv").to_dict("records")
+    assert [(r["ensemble"], r["seeds"], r["seed_mode"]) for r in rows] == [
+        ("tanh_seeds", "0 1", "shared"),
+        ("tanh_per_pixel", "0 1", "per_pixel"),
+    ]
+    assert all(r["converged_n"] == "2" and r["band_width"] for r in rows)
+    members = read_table(results / "tables" / "seeds_members.csv").to_dict("records")
+    assert len(members) == 4 and members[2]["pixel_draws"] == "both"
+    assert (results / "figures" / "seeds.png").stat().st_size > 10_000
+    assert not (results / "tanh_seeds").exists()  # an ensemble is its members only
+
+
+def test_a_seed_builds_alone_by_its_name(tmp_path):
+    dry = snakemake(tmp_path, "-n", "--cores", "1", "tanh_seeds_seed1")
+    out = dry.stdout + dry.stderr
+    assert "results/tanh_seeds_seed1/tiles/overview/0_0.npz" in out
+    assert "tanh_seeds_seed0" not in out and "tanh_fullbatch/" not in out
 
 
 def test_panel_is_the_library_grid_at_the_panel_window(test_study):

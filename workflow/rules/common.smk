@@ -5,12 +5,22 @@ from trainability.window import Window
 from trainability.toy_studies import STUDIES
 
 TOY_STUDIES = list(STUDIES) if "toys" in config else []
-PAPER = [name for name, study in STUDY.items() if study.family is None]
+# seed ensembles (seeds.smk): ensemble name -> its members, in seed order; members are drawn and
+# tabled with their ensemble, not in the paper's figures, the dimension table or a family
+ENSEMBLES = {}
+for _name, _study in STUDY.items():
+    if _study.ensemble is not None:
+        ENSEMBLES.setdefault(_study.ensemble, []).append(_name)
+ENSEMBLE_TITLES = {
+    name: config["conditions"][name].get("title", name) for name in ENSEMBLES
+}
+SINGLE = {name: study for name, study in STUDY.items() if study.ensemble is None}
+PAPER = [name for name, study in SINGLE.items() if study.family is None]
 ZOOMING = [name for name, study in STUDY.items() if study.zoom is not None]
 # the dimension table lists every condition the config names (paper conditions and groups)
-TABLED = list(config["conditions"])
+TABLED = [name for name in SINGLE if name in config["conditions"]]
 FAMILIES = {}
-for _name, _study in STUDY.items():
+for _name, _study in SINGLE.items():
     if _study.family is not None:
         FAMILIES.setdefault(_study.family, []).append(_name)
 
@@ -21,11 +31,17 @@ wildcard_constraints:
     i=r"\d+",
     j=r"\d+",
     study="|".join(TOY_STUDIES),
-    family="|".join(FAMILIES),
+    family="|".join(FAMILIES) or "(?!)",  # none: a pattern that matches nothing
 
 
-PANELS = [name for name, study in STUDY.items() if study.panel is not None]
+PANELS = [name for name, study in SINGLE.items() if study.panel is not None]
 RESOLUTION_STUDY = config.get("resolution_study")
+
+
+def ensemble_grid(condition):
+    """The grid an ensemble member is compared on: its panel if it has one, else its overview."""
+    grid = "panel" if STUDY[condition].panel is not None else "overview"
+    return f"results/{condition}/{grid}.npz"
 
 
 def keyframe_index(grid):
@@ -170,9 +186,20 @@ ALL_TARGETS = [
     ],
     *(["results/figures/lyapunov.png"] if "followup" in config else []),
     *(["results/figures/paper_conditions.png"] if PANELS else []),
-    "results/figures/overviews.png",
-    "results/tables/fractal_dimensions.csv",
-    "results/tables/fractal_dimensions.md",
+    *(
+        ["results/tables/seeds.csv", "results/tables/seeds_members.csv"]
+        if ENSEMBLES
+        else []
+    ),
+    *(["results/figures/overviews.png"] if PAPER else []),
+    *(
+        [
+            "results/tables/fractal_dimensions.csv",
+            "results/tables/fractal_dimensions.md",
+        ]
+        if TABLED
+        else []
+    ),
     *[f"results/toys/{study}.{ext}" for study in TOY_STUDIES for ext in ("csv", "png")],
     "results/report.html",
 ]
@@ -192,7 +219,7 @@ def report_inputs(wildcards):
     toy_table.<study>; "finished" holds every other target of the study, so that the report
     and the run times it sums come last."""
     named = {}
-    for name in config["conditions"]:
+    for name in TABLED:
         study, base = STUDY[name], f"results/{name}"
         named[f"{name}.grid"] = f"{base}/overview.npz"
         named[f"{name}.overview"] = f"{base}/overview.png"

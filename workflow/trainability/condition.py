@@ -49,6 +49,8 @@ PHASE_SPACES = ("lr_vs_lr", "offset_vs_lr", "custom")
 OFFSET_MODES = ("every_step", "init")
 INPUT_DISTRIBUTIONS = ("normal", "uniform")
 DRAWS = ("legacy", "partitionable")
+SEED_MODES = ("shared", "per_pixel")
+PIXEL_DRAWS = ("weights", "data", "both")
 READOUTS = ("loss", "probe")
 OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 WEIGHT_DECAY_MODES = ("l2", "decoupled")
@@ -173,6 +175,20 @@ class Condition:
         0,
         "data",
         "seed of weights and data (reference scheme: PRNGKey(seed); minibatches use PRNGKey(42))",
+    )
+    seed_mode: str = choice(
+        "shared",
+        SEED_MODES,
+        "data",
+        "shared: every pixel trains the seed's network on the seed's data (the paper); per_pixel: "
+        "pixel p draws what pixel_draws names from fold_in(PRNGKey(seed), p) (docs/seeds.md)",
+    )
+    pixel_draws: str = choice(
+        "weights",
+        PIXEL_DRAWS,
+        "data",
+        "with seed_mode per_pixel: what each pixel draws from its own key (weights, data or both; "
+        "the rest is the seed's)",
     )
     epsilon: float = number(
         0.0,

@@ -2,8 +2,9 @@
 
 A grid file holds ``values`` (ny × nx float64, row = y, negative = converged), ``converged``
 (bool), ``x`` and ``y`` (hyperparameter values, not log10), ``diverged_at`` (step of early exit,
-−1 if never), optionally ``probe``, and ``meta`` (a JSON string: condition, window, tile, steps,
-seed, engine, dtype, versions). Files are written atomically (`trainability.atomic`).
+−1 if never), optionally ``probe`` and ``blowup_at`` (first step that blew up, −1 if stable:
+the stability label of `trainability.measure`), and ``meta`` (a JSON string: condition, window,
+tile, steps, seed, engine, dtype, versions). Files are written atomically (`trainability.atomic`).
 """
 
 from __future__ import annotations
@@ -26,17 +27,20 @@ class Grid:
     y: np.ndarray  # (ny,)
     diverged_at: np.ndarray  # (ny, nx) int, step of early exit, −1 if never retired
     probe: np.ndarray | None = None  # (ny, nx) network output at the probe input (readout probe)
+    blowup_at: np.ndarray | None = None  # (ny, nx) int, first blown-up step, −1 if stable
     meta: dict = field(default_factory=dict)
 
 
 GRID_KEYS = ("values", "converged", "x", "y", "diverged_at")
+OPTIONAL_KEYS = ("probe", "blowup_at")
 
 
 def save_grid(path, grid: Grid) -> None:
     """Write ``grid`` as an ``.npz`` file, atomically."""
     arrays = {key: getattr(grid, key) for key in GRID_KEYS}
-    if grid.probe is not None:
-        arrays["probe"] = grid.probe
+    for key in OPTIONAL_KEYS:
+        if getattr(grid, key) is not None:
+            arrays[key] = getattr(grid, key)
     arrays["meta"] = np.array(json.dumps(grid.meta, sort_keys=True))
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
@@ -53,7 +57,8 @@ def load_grid(path) -> Grid:
     if missing:
         raise ValueError(f"{path} is not a grid file: it lacks {', '.join(missing)}")
     meta = json.loads(str(arrays.pop("meta")))
-    return Grid(**{k: arrays[k] for k in GRID_KEYS}, probe=arrays.get("probe"), meta=meta)
+    optional = {k: arrays.get(k) for k in OPTIONAL_KEYS}
+    return Grid(**{k: arrays[k] for k in GRID_KEYS}, **optional, meta=meta)
 
 
 def merge_tiles(tiles: list[Grid]) -> Grid:
@@ -80,7 +85,7 @@ def merge_tiles(tiles: list[Grid]) -> Grid:
 
     x = np.concatenate([by_index[(0, j)].x for j in range(tj)])
     y = np.concatenate([by_index[(i, 0)].y for i in range(ti)])
-    probe = block("probe") if tiles[0].probe is not None else None
+    optional = {k: block(k) if getattr(tiles[0], k) is not None else None for k in OPTIONAL_KEYS}
     meta = dict(common, tile=None, tiles=[1, 1])
     return Grid(
         values=block("values"),
@@ -88,7 +93,7 @@ def merge_tiles(tiles: list[Grid]) -> Grid:
         x=x,
         y=y,
         diverged_at=block("diverged_at"),
-        probe=probe,
+        **optional,
         meta=meta,
     )
 

@@ -66,7 +66,7 @@ import numpy as np
 from trainability._jax import jax, jnp
 from trainability.condition import Condition
 from trainability.measure import RETIRE_FACTOR
-from trainability.model import forward, init_problem
+from trainability.model import draws_per_pixel, forward, init_problem
 from trainability.optimizers import optimizer
 from trainability.pixels import initial_weights, pixel_table, step_table, window_pixels
 from trainability.step import train_step
@@ -184,6 +184,11 @@ class _Pixels:
     chunks of ``chunk`` pixels (the last padded with copies)."""
 
     def __init__(self, cond: Condition, window: Window, chunk: int):
+        if draws_per_pixel(cond, "data"):
+            raise ValueError(
+                f"the Lyapunov estimators train every pixel on the seed's data; pixel_draws "
+                f"{cond.pixel_draws!r} is not supported there (per-pixel weights are)"
+            )
         problem = init_problem(cond)
         _, _, xs, ys, self.index = window_pixels(cond, window)
         self.table = pixel_table(cond, xs, ys)

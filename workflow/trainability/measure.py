@@ -19,6 +19,16 @@ a non-finite loss stays non-finite (NaN weights stay NaN), and a loss past 10²�
 overflow (v = 10⁶/ℓ_0) differ, so only non-finite losses retire a pixel. Labels never change;
 values change only by the order of summation. (A threshold of 10⁶ would not be safe: losses
 that cross it can still come back and converge.)
+
+**Two labels.** Besides the paper's *trainability* label above, each pixel gets a *stability*
+label (docs/seeds.md): it **blows up** at the first step t with ℓ_t non-finite or
+ℓ_t > ``BLOWUP_FACTOR`` × ℓ_0 (10⁶, the cap of the normalised loss: beyond it the paper's measure
+no longer tells losses apart), and is *stable* if no step does (``blowup_at`` = −1). A pixel
+may be trainable and blown up (the loss spiked past 10⁶·ℓ_0, then came back) or stable and
+untrainable (it never improved nor blew up). The stability label is exact under early exit:
+a pixel is retired only at a non-finite loss (a blow-up at that very step) or at
+ℓ_t > 10²⁰·ℓ_0 > 10⁶·ℓ_0 (ditto), and every step before its retirement is tallied, so the
+first crossing is always seen; later steps cannot change a first crossing.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from trainability._jax import jnp
 LOSS_CAP = 1e6
 TAIL = 20
 RETIRE_FACTOR = 1e20
+BLOWUP_FACTOR = 1e6  # stability label: blown up once ℓ_t > BLOWUP_FACTOR·ℓ_0 (or non-finite)
 
 
 class Tally(NamedTuple):
@@ -43,6 +54,7 @@ class Tally(NamedTuple):
     tail: jnp.ndarray  # Σ v_t over the last TAIL steps
     alive: jnp.ndarray  # bool: not retired yet
     retired_at: jnp.ndarray  # int: step of retirement, −1 if never
+    blowup_at: jnp.ndarray  # int: first step that blew up (stability label), −1 if none
 
 
 def tally_start(n: int, dtype=np.float64) -> Tally:
@@ -53,6 +65,7 @@ def tally_start(n: int, dtype=np.float64) -> Tally:
         zeros.copy(),
         zeros.copy(),
         np.ones(n, bool),
+        -np.ones(n, np.int32),
         -np.ones(n, np.int32),
     )
 
@@ -71,9 +84,11 @@ def tally_step(
     total = tally.total + jnp.where(active, v, 0.0)
     total_inv = tally.total_inv + jnp.where(active, 1.0 / v, 0.0)
     tail = tally.tail + jnp.where(active & in_tail, v, 0.0)
+    blows = active & (tally.blowup_at < 0) & (~finite | (loss > BLOWUP_FACTOR * loss0))
+    blowup_at = jnp.where(blows, t, tally.blowup_at).astype(tally.blowup_at.dtype)
 
     if retire_factor is None:
-        return Tally(loss0, total, total_inv, tail, tally.alive, tally.retired_at)
+        return Tally(loss0, total, total_inv, tail, tally.alive, tally.retired_at, blowup_at)
     threshold = jnp.where(loss0 <= 1.0, retire_factor * loss0, jnp.inf)
     retire = active & (~finite | (loss > threshold)) & (t < steps - 1)
     remaining = jnp.asarray(steps - 1 - t, loss.dtype)
@@ -88,6 +103,7 @@ def tally_step(
         tail,
         tally.alive & ~retire,
         jnp.where(retire, t, tally.retired_at).astype(tally.retired_at.dtype),
+        blowup_at,
     )
 
 
@@ -96,6 +112,16 @@ def tally_values(tally: Tally, steps: int) -> tuple[np.ndarray, np.ndarray]:
     converged = np.asarray(tally.tail) / min(steps, TAIL) < 1.0
     values = np.where(converged, -np.asarray(tally.total), np.asarray(tally.total_inv))
     return values.astype(np.float64), converged
+
+
+def blowup_trajectory(losses) -> np.ndarray:
+    """The reference stability label over whole trajectories (..., T): the first step whose
+    loss is non-finite or above ``BLOWUP_FACTOR`` × ℓ_0 (ℓ_0 non-finite → 10⁶), −1 if none."""
+    ell = np.asarray(losses, dtype=np.float64)
+    loss0 = np.where(np.isfinite(ell[..., :1]), ell[..., :1], LOSS_CAP)
+    with np.errstate(invalid="ignore"):
+        blows = ~np.isfinite(ell) | (ell > BLOWUP_FACTOR * loss0)
+    return np.where(blows.any(axis=-1), blows.argmax(axis=-1), -1)
 
 
 def measure_trajectory(losses) -> tuple[np.ndarray, np.ndarray]:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -49,6 +50,7 @@ from trainability.condition import Condition
 SQRT2 = math.sqrt(2.0)
 MINIBATCH_SEED = 42
 PROBE_SEED = -1234567
+DRAW_BATCH = 128  # pixels per compiled per-pixel draw (`draw_per_pixel`)
 
 
 def activate(name: str, z):
@@ -121,18 +123,37 @@ def init_problem(cond: Condition) -> Problem:
 def _draw_problem(cond: Condition) -> Problem:
     """Weights, data and minibatches from the reference seed scheme (docs/methods.md §1):
 
-    key = PRNGKey(seed); (key, k) = split(key); W_i = normal(split(k, depth)[i], shape_i);
-    (key, k) = split(key); X = normal(k, (N, n)); (key, k) = split(key); Y = normal(k, (N, t));
+    key = PRNGKey(seed), then `_draw_network`;
     minibatch t uses randint(split(PRNGKey(42), steps)[t], (m,), 0, N).
-    Inputs may instead be drawn U(0, 1) (``input_distribution="uniform"``, the report's text).
     """
-    key = jax.random.PRNGKey(cond.seed)
+    weights, (X, Y) = _draw_network(jax.random.PRNGKey(cond.seed), cond)
+    minibatches = None
+    if cond.batch_size is not None:
+        step_keys = jax.random.split(jax.random.PRNGKey(MINIBATCH_SEED), cond.steps)
+        draw = jax.vmap(lambda s: jax.random.randint(s, (cond.batch_size,), 0, cond.n_data))
+        minibatches = np.asarray(draw(step_keys))
+    x_probe = np.asarray(jax.random.normal(jax.random.PRNGKey(PROBE_SEED), (1, cond.width)))
+    weights = tuple(np.asarray(w) for w in weights)
+    return Problem(weights, np.asarray(X), np.asarray(Y), minibatches, x_probe)
+
+
+def _draw_network(key, cond: Condition, what: str = "both"):
+    """(weights, (X, Y)) from one key by the reference scheme:
+
+    (key, k) = split(key); W_i = normal(split(k, depth)[i], shape_i);
+    (key, k) = split(key); X = normal(k, (N, n)); (key, k) = split(key); Y = normal(k, (N, t)).
+    Inputs may instead be drawn U(0, 1) (``input_distribution="uniform"``, the report's text).
+    ``what`` = "weights" or "data" draws only those (the other is None).
+    """
     key, k = jax.random.split(key)
-    layer_keys = jax.random.split(k, cond.depth)
-    weights = tuple(
-        np.asarray(jax.random.normal(layer_keys[i], shape))
-        for i, shape in enumerate(cond.layer_shapes)
-    )
+    weights = None
+    if what != "data":
+        layer_keys = jax.random.split(k, cond.depth)
+        weights = tuple(
+            jax.random.normal(layer_keys[i], shape) for i, shape in enumerate(cond.layer_shapes)
+        )
+    if what == "weights":
+        return weights, None
     key, k = jax.random.split(key)
     shape_x = (cond.n_data, cond.width)
     if cond.input_distribution == "uniform":
@@ -141,13 +162,47 @@ def _draw_problem(cond: Condition) -> Problem:
         X = jax.random.normal(k, shape_x)
     key, k = jax.random.split(key)
     Y = jax.random.normal(k, (cond.n_data, cond.target_dim))
-    minibatches = None
-    if cond.batch_size is not None:
-        step_keys = jax.random.split(jax.random.PRNGKey(MINIBATCH_SEED), cond.steps)
-        draw = jax.vmap(lambda s: jax.random.randint(s, (cond.batch_size,), 0, cond.n_data))
-        minibatches = np.asarray(draw(step_keys))
-    x_probe = np.asarray(jax.random.normal(jax.random.PRNGKey(PROBE_SEED), (1, cond.width)))
-    return Problem(weights, np.asarray(X), np.asarray(Y), minibatches, x_probe)
+    return weights, (X, Y)
+
+
+def draws_per_pixel(cond: Condition, what: str) -> bool:
+    """Whether each pixel draws its own ``what`` ("weights" or "data") under ``cond``."""
+    return cond.seed_mode == "per_pixel" and cond.pixel_draws in (what, "both")
+
+
+def draw_per_pixel(cond: Condition, pixel_index, what: str):
+    """Per-pixel seeds (``seed_mode="per_pixel"``): pixel p runs `_draw_network` on its own key
+    fold_in(PRNGKey(seed), p), p its index in the whole window, so a pixel draws the same network
+    and data whether computed whole or in tiles (docs/seeds.md). Returns, with a leading pixel
+    axis, the weights (P × fan_in × fan_out each) for ``what="weights"``, or (X, Y) (P × N × n,
+    P × N × t) for ``what="data"``, drawn per ``cond.draws``; minibatch indices stay the shared
+    sequence of PRNGKey(42).
+
+    Pixels are drawn in batches of exactly `DRAW_BATCH` (the last padded with copies), so every
+    pixel goes through one compiled program of one shape, wherever it sits: its draw cannot
+    depend on how many pixels are drawn with it.
+    """
+    index = np.asarray(pixel_index, dtype=np.uint32)
+    padded = np.resize(index, -(-index.size // DRAW_BATCH) * DRAW_BATCH)
+    draw = _pixel_draw(cond, what)
+    with random_draws(cond.draws):
+        batches = [draw(padded[a : a + DRAW_BATCH]) for a in range(0, padded.size, DRAW_BATCH)]
+    return tuple(
+        np.concatenate([np.asarray(b[i]) for b in batches])[: index.size]
+        for i in range(len(batches[0]))
+    )
+
+
+@lru_cache(maxsize=16)
+def _pixel_draw(cond: Condition, what: str):
+    """`draw_per_pixel`'s compiled draw over a vector of pixel indices (traced under the
+    caller's `random_draws` setting, which JAX keeps apart in its cache)."""
+    def one(p):
+        key = jax.random.fold_in(jax.random.PRNGKey(cond.seed), p)
+        weights, data = _draw_network(key, cond, what)
+        return weights if what == "weights" else data
+
+    return jax.jit(jax.vmap(one))
 
 
 def perturb_weights(weights, epsilon, seed: int, pixel_index):
@@ -205,7 +260,8 @@ def fused_loss_and_grads(weights, X, Y, activation: str, residual: bool = False)
     With r = ŷ − Y and M = N·target_dim: ∂ℓ/∂ŷ = 2r/M, ∂ℓ/∂Z_{L-1} = ∂ℓ/∂ŷ / √fan_in_{L-1},
     ∂ℓ/∂W_i = H_iᵀ·∂ℓ/∂Z_i / √fan_in_i, ∂ℓ/∂H_i = ∂ℓ/∂Z_i·W_iᵀ / √fan_in_i and
     ∂ℓ/∂Z_{i-1} = ∂ℓ/∂H_i ⊙ φ'(Z_{i-1}). The first layer's products against the shared X are
-    single matrix products over all pixels at once. Residual blocks (H_{i+1} = H_i + α·φ(Z_i),
+    single matrix products over all pixels at once (batched products when every pixel has its
+    own data: X of shape P × N × n, Y of P × N × t). Residual blocks (H_{i+1} = H_i + α·φ(Z_i),
     α = 1/√(L − 2), 1 ≤ i ≤ L − 2) add the skip path ∂ℓ/∂H_i += ∂ℓ/∂H_{i+1} and scale the
     branch: ∂ℓ/∂Z_i = α·∂ℓ/∂H_{i+1} ⊙ φ'(Z_i).
     """
@@ -217,7 +273,7 @@ def fused_loss_and_grads(weights, X, Y, activation: str, residual: bool = False)
     dH_next = None  # ∂ℓ/∂H_{i+1}, for the skip path of residual blocks
     for i in range(depth - 1, -1, -1):
         if i == 0:
-            grads[0] = jnp.einsum("nk,pnj->pkj", X, dZ) * scale[0]
+            grads[0] = jnp.einsum(_first_layer(X, "pnj->pkj"), X, dZ) * scale[0]
         else:
             grads[i] = jnp.einsum("pnk,pnj->pkj", Hs[i], dZ) * scale[i]
             dH = jnp.einsum("pnj,pkj->pnk", dZ, weights[i]) * scale[i]
@@ -237,7 +293,7 @@ def _fused_forward(weights, X, Y, activation: str, residual: bool = False):
     depth = len(weights)
     scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]
     Zs, Hs, As = [], [None], [None]
-    Z = jnp.einsum("nk,pkj->pnj", X, weights[0]) * scale[0]
+    Z = jnp.einsum(_first_layer(X, "pkj->pnj"), X, weights[0]) * scale[0]
     for i in range(1, depth):
         A = activate(activation, Z)
         H = Hs[i - 1] + A * residual_scale(depth) if residual and i >= 2 else A
@@ -248,3 +304,8 @@ def _fused_forward(weights, X, Y, activation: str, residual: bool = False):
     r = Z * scale[-1] - Y
     loss = jnp.mean(r * r, axis=(1, 2))
     return loss, r, Zs, Hs, As
+
+
+def _first_layer(X, rest: str) -> str:
+    """einsum subscripts of a product against the inputs X: shared (N × n) or per pixel."""
+    return ("pnk," if jnp.ndim(X) == 3 else "nk,") + rest

@@ -8,7 +8,9 @@ condition's field of the same name, and `hyperparameter` reads either inside a c
     W_i = init_scale·W_i(seed) + ε·N(0, 1)   (per-pixel noise, ε = ``epsilon``),
 
 then W_0 + c when ``offset_mode`` is ``init`` (c = ``offset``). With init_scale = 1 and ε = 0
-(fixed) every pixel starts from exactly the seed's weights.
+(fixed) every pixel starts from exactly the seed's weights. With per-pixel seeds
+(``seed_mode="per_pixel"``, ``pixel_draws`` weights or both) W_i(seed) is pixel p's own draw
+(`trainability.model.draw_per_pixel`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from trainability.condition import AXES, FIXED_LR, FIXED_LR_HIDDEN, Condition, check_axis_values
-from trainability.model import perturb_weights
+from trainability.model import draw_per_pixel, draws_per_pixel, perturb_weights
 from trainability.window import Window
 
 INITIAL = ("init_scale", "epsilon")  # the axes read only when the weights are drawn
@@ -104,15 +106,20 @@ def initial_weights(cond: Condition, weights0, table: dict, pixel_index, dtype=n
     scale = table.get("init_scale", cond.init_scale)
     epsilon = table.get("epsilon", cond.epsilon)
     noisy = "epsilon" in table or cond.epsilon > 0
-    if "init_scale" not in table and cond.init_scale == 1.0:
+    own = draws_per_pixel(cond, "weights")
+    if own:  # pixel p's own W_i(seed), drawn from its key
+        base = [np.asarray(w, dtype) for w in draw_per_pixel(cond, pixel_index, "weights")]
+    else:
+        base = [w[None] for w in weights0]
+    if not own and "init_scale" not in table and cond.init_scale == 1.0:
         if noisy:
             start = perturb_weights(weights0, epsilon, cond.seed, pixel_index)
             weights = [np.array(w, dtype) for w in start]
         else:
-            weights = [np.repeat(w[None], n, axis=0) for w in weights0]
+            weights = [np.repeat(w, n, axis=0) for w in base]
     else:
         factor = np.broadcast_to(np.asarray(scale, dtype), (n,))[:, None, None]
-        weights = [factor * w[None] for w in weights0]
+        weights = [factor * w for w in base]
         if noisy:
             zeros = tuple(np.zeros_like(w) for w in weights0)
             noise = perturb_weights(zeros, epsilon, cond.seed, pixel_index)

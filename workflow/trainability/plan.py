@@ -106,7 +106,7 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     """Every grid the study computes, and every job it runs (one place; see module doc)."""
     works: list[Work] = []
     for name, sc in study.items():
-        works += _condition_work(name, sc, named=name in config["conditions"])
+        works += _condition_work(name, sc, named=(sc.ensemble or name) in config["conditions"])
     followup = config.get("followup")
     if followup is not None:
         lyap = followup["lyapunov"]
@@ -138,10 +138,16 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
         )
     for study_name, settings in config.get("toys", {}).items():
         works.append(_toy_work(study_name, settings))
-    families = {sc.family for sc in study.values() if sc.family is not None}
+    families = {sc.family for sc in study.values() if sc.family is not None and not sc.ensemble}
     paper_figure = int(any(sc.panel is not None for sc in study.values()))
-    works.append(  # family figures, the paper's figure, the overviews, table, report, `all`
-        Work("figures", "figures, tables, report", grids=0, jobs=len(families) + 4 + paper_figure)
+    ensembles = int(any(sc.ensemble is not None for sc in study.values()))
+    works.append(  # family figures, the paper's figure, the overviews, table, report, `all`,
+        Work(  # the seed ensembles' table
+            "figures",
+            "figures, tables, report",
+            grids=0,
+            jobs=len(families) + 4 + paper_figure + ensembles,
+        )
     )
     return works
 
@@ -178,11 +184,12 @@ def _tiled_grid(name, kind, cond, window, tiles, jobs_besides_tiles, image, wher
 
 def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
     cond = sc.condition
-    where = f"conditions.{name}" if named else f"followup (condition {name})"
+    where = f"conditions.{sc.ensemble or name}" if named else f"followup (condition {name})"
     size, noisy = network_size(cond), _noisy(cond)
-    # overview: tiles, merge, dimension, and the heatmap of a named condition
+    # overview: tiles, merge, dimension, and the heatmap of a named condition (not a seed's)
+    drawn = named and sc.ensemble is None
     works = [
-        _tiled_grid(name, "overview", cond, sc.window, sc.tiles, 2 + named, False, where, "its")
+        _tiled_grid(name, "overview", cond, sc.window, sc.tiles, 2 + drawn, False, where, "its")
     ]
     if sc.panel is not None:  # panel: tiles, merge, heatmap
         works.append(

@@ -39,19 +39,21 @@ def train_step(weights, opt_state, t, hp, data, *, cond: Condition, engine: str 
     ``weights``: pixel-major arrays (P × fan_in × fan_out); ``opt_state``: the optimizer's
     state (`trainability.optimizers`, from its ``init``); ``t``: the step number; ``hp``: the
     chunk's rows of the pixel table (`trainability.pixels.step_table`); ``data``: (X, Y,
-    minibatches or None). ℓ_t (P,) is the full-batch loss of the weights the step sees,
-    ``seen`` (W_0 + c in every-step offset mode, else ``weights``).
+    minibatches or None), X and Y shared or with a leading pixel axis (per-pixel data,
+    `trainability.model.draw_per_pixel`). ℓ_t (P,) is the full-batch loss of the weights the step
+    sees, ``seen`` (W_0 + c in every-step offset mode, else ``weights``).
     """
     X, Y, minibatches = data
     if cond.offset_mode == "every_step" and ("offset" in hp or cond.offset != 0.0):
         weights = (weights[0] + hyperparameter(cond, hp, "offset"),) + tuple(weights[1:])
-    loss_fn, grad_fn = _gradient(cond, engine)
+    loss_fn, grad_fn = _gradient(cond, engine, per_pixel=jnp.ndim(X) == 3)
     if minibatches is None:
         loss, grads = grad_fn(weights, X, Y)
     else:
         idx = minibatches[jnp.minimum(t, cond.steps - 1)]
         loss = loss_fn(weights, X, Y)
-        grads = grad_fn(weights, X[idx], Y[idx])[1]
+        batch = (X[:, idx], Y[:, idx]) if jnp.ndim(X) == 3 else (X[idx], Y[idx])
+        grads = grad_fn(weights, *batch)[1]
     return update(weights, grads, opt_state, t, hp, cond), (loss, weights)
 
 
@@ -78,8 +80,9 @@ def update(weights, grads, opt_state, t, hp, cond: Condition):
     return new, opt_state
 
 
-def _gradient(cond: Condition, engine: str):
-    """(loss, loss-and-gradients) of a pixel-major chunk for the engine's gradient."""
+def _gradient(cond: Condition, engine: str, per_pixel: bool = False):
+    """(loss, loss-and-gradients) of a pixel-major chunk for the engine's gradient; with
+    ``per_pixel`` the data too are pixel-major."""
     act, residual = cond.activation, cond.residual
     if engine == "fused":
         return (
@@ -88,8 +91,9 @@ def _gradient(cond: Condition, engine: str):
         )
     if engine == "autodiff":
         one_loss = partial(reference_loss, activation=act, residual=residual)
+        axes = (0, 0, 0) if per_pixel else (0, None, None)
         return (
-            jax.vmap(one_loss, in_axes=(0, None, None)),
-            jax.vmap(jax.value_and_grad(one_loss), in_axes=(0, None, None)),
+            jax.vmap(one_loss, in_axes=axes),
+            jax.vmap(jax.value_and_grad(one_loss), in_axes=axes),
         )
     raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")

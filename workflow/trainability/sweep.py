@@ -34,7 +34,7 @@ from trainability.condition import Condition
 from trainability.engine import DTYPES, ENGINES, Engine
 from trainability.grid import Grid
 from trainability.measure import RETIRE_FACTOR, Tally, tally_start, tally_step, tally_values
-from trainability.model import Problem, forward, init_problem
+from trainability.model import Problem, draw_per_pixel, draws_per_pixel, forward, init_problem
 from trainability.optimizers import optimizer
 from trainability.pixels import (
     axis_values,
@@ -85,6 +85,7 @@ def sweep(
     values = np.empty(n)
     converged = np.empty(n, bool)
     diverged_at = np.empty(n, np.int32)
+    blowup_at = np.empty(n, np.int32)
     probe = np.empty(n) if cond.readout == "probe" else None
 
     bar = _progress_bar(n, cond.steps, progress)
@@ -93,9 +94,9 @@ def sweep(
         for a in range(0, n, engine.block):
             b = min(a + engine.block, n)
             out = runner.run_block(xs[a:b], ys[a:b], pixel_index[a:b], pool)
-            values[a:b], converged[a:b], diverged_at[a:b] = out[:3]
+            values[a:b], converged[a:b], diverged_at[a:b], blowup_at[a:b] = out[:4]
             if probe is not None:
-                probe[a:b] = out[3]
+                probe[a:b] = out[4]
             if bar is not None:
                 bar.update(b - a)
                 rate = (b * cond.steps) / (time.perf_counter() - start)
@@ -111,6 +112,7 @@ def sweep(
         y=y if y.ndim == 1 else y[:, 0],
         diverged_at=diverged_at.reshape(shape),
         probe=None if probe is None else probe.reshape(shape),
+        blowup_at=blowup_at.reshape(shape),
         meta=sweep_meta(cond, window, engine, tile, tiles),
     )
 
@@ -176,6 +178,10 @@ class _Runner:
         start = float64x2.tally_start(n) if self.extended else tally_start(n, self.dtype)
         tally = [np.array(a) for a in start]
         probe = np.full(n, np.nan, self.dtype)
+        own_data = None  # per-pixel data (seed_mode per_pixel): each pixel's X and Y
+        if draws_per_pixel(cond, "data"):
+            drawn = draw_per_pixel(cond, pixel_index, "data")
+            own_data = [np.asarray(a, self.dtype) for a in drawn]
 
         live = np.arange(n)
         for t0 in range(0, cond.steps, engine.segment):
@@ -194,7 +200,10 @@ class _Runner:
                     probe[padded],
                 )
                 chunk_hp = {k: v[padded] for k, v in hp.items()}
-                out = self.segment_fn(state, chunk_hp, t0, self.data)
+                data = self.data
+                if own_data is not None:
+                    data = (own_data[0][padded], own_data[1][padded], *self.data[2:])
+                out = self.segment_fn(state, chunk_hp, t0, data)
                 return idx, jax.device_get(out)
 
             for idx, (w_new, s_new, tally_new, probe_new) in pool.map(advance, chunks):
@@ -210,7 +219,7 @@ class _Runner:
 
         finish = float64x2.tally_values if self.extended else tally_values
         values, converged = finish(Tally(*tally), cond.steps)
-        return values, converged, tally[5], probe.astype(np.float64)
+        return values, converged, tally[5], tally[6], probe.astype(np.float64)
 
 
 @lru_cache(maxsize=16)

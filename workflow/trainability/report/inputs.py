@@ -70,8 +70,11 @@ def named_inputs(named: Mapping[str, object], titles: Mapping[str, str]) -> Repo
 
 
 def condition_titles(config: dict) -> dict[str, str]:
-    """Conditions of the config in its order: name → title."""
+    """Conditions of the config in its order: name → title (not seed ensembles: they have their
+    own section, `trainability.report.seeds`)."""
+    ensembles = "seeds" in (config.get("defaults") or {})
     return {
         name: str((entry or {}).get("title", name))
         for name, entry in (config.get("conditions") or {}).items()
+        if not ensembles and "seeds" not in (entry or {})
     }

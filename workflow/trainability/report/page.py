@@ -29,6 +29,9 @@ from trainability.report.inputs import ConditionFiles, ReportInputs
 from trainability.report.markup import cite, esc, fmt, html_table, slug
 from trainability.report.media import figure, video
 from trainability.report.provenance import RuleTime, benchmark_times, hms, provenance
+from trainability.report.seeds import SECTION_ID as SEEDS_ID
+from trainability.report.seeds import TITLE as SEEDS_TITLE
+from trainability.report.seeds import seeds_section
 from trainability.tables import read_table
 
 SD_PAPER = (
@@ -318,7 +321,7 @@ def _followup_section(figures: dict[str, Path], tables: dict[str, Path]) -> str:
             parts.append(
                 f'<p class="note">Table: <a href="#table-{esc(slug(name))}">{esc(name)}</a>.</p>'
             )
-    known = {"paper_conditions", "overviews", *FOLLOWUP_FIGURES}
+    known = {"paper_conditions", "overviews", "seeds", *FOLLOWUP_FIGURES}
     for name, path in figures.items():
         if name not in known:
             parts.append(f"<h3>{esc(name.replace('_', ' '))}</h3>")
@@ -416,6 +419,7 @@ def render_report(
     tables_html = _tables_section(inputs.table)
     followup_html = _followup_section(inputs.figure, inputs.table)
     toys_html = _toys_section(inputs.toy_figure, inputs.toy_table)
+    seeds_html = seeds_section(inputs.figure, inputs.table)
     paper_fig = _figure(
         inputs.figure.get("paper_conditions"),
         "the paper's conditions side by side",
@@ -431,6 +435,7 @@ def render_report(
     n_zoom = sum(c.get("video") is not None for c in conditions)
     toc = [("methods", "Methods"), ("conditions", "The paper's conditions")]
     toc += [(f"condition-{slug(c.name)}", c.title) for c in conditions]
+    toc += [(SEEDS_ID, SEEDS_TITLE)] if seeds_html else []
     toc += [("followup", "Follow-up report")] if followup_html else []
     toc += [("toys", "Cosine-perturbed quadratics")] if toys_html else []
     toc += [("tables", "Tables")] if tables_html else []
@@ -469,6 +474,7 @@ def render_report(
         overviews_fig,
         *[_condition_section(c, o, webm=webm) for c, o in zip(conditions, overviews, strict=True)],
         "</section>",
+        seeds_html,
         followup_html,
         toys_html,
         tables_html,
