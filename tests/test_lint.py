@@ -38,8 +38,14 @@ def test_snakemake_lint_is_clean():
 def test_default_study_dry_run(tmp_path):
     result = snakemake(tmp_path, "-n", "--cores", "2", configfile=REPO / "config" / "config.yaml")
     out = result.stdout + result.stderr
-    for name in yaml.safe_load((REPO / "config" / "config.yaml").read_text())["conditions"]:
-        assert f"results/{name}/overview.png" in out
+    for name, entry in yaml.safe_load((REPO / "config" / "config.yaml").read_text())[
+        "conditions"
+    ].items():
+        if "seeds" in entry:  # a seed ensemble: its seeds are conditions, tabled together
+            assert f"results/{name}_seed0/overview.npz" in out
+        else:
+            assert f"results/{name}/overview.png" in out
+    assert "results/tables/seeds.csv" in out
 
 
 def test_paper_config_is_valid(tmp_path):

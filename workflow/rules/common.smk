@@ -187,7 +187,11 @@ ALL_TARGETS = [
     *(["results/figures/lyapunov.png"] if "followup" in config else []),
     *(["results/figures/paper_conditions.png"] if PANELS else []),
     *(
-        ["results/tables/seeds.csv", "results/tables/seeds_members.csv"]
+        [
+            "results/tables/seeds.csv",
+            "results/tables/seeds_members.csv",
+            "results/figures/seeds.png",
+        ]
         if ENSEMBLES
         else []
     ),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trainability.dimension import MAX_SPECKLE
 from trainability.report.markup import esc, html_table
 from trainability.report.media import figure
 from trainability.seeds import mean_pm
@@ -79,7 +78,7 @@ def seeds_section(figures: dict[str, Path], tables: dict[str, Path]) -> str:
 
 def answers(rows: list[dict], members: list[dict]) -> list[str]:
     """One plain sentence per ensemble, from its numbers: how much the dimension moves between
-    seeds, and (per-pixel seeds) whether a boundary is left or speckle (`MAX_SPECKLE`)."""
+    seeds and, with per-pixel seeds, how much of the picture is speckle."""
     out = []
     for r in rows:
         title, n = r["title"], r.get("converged_n") or "0"
@@ -93,14 +92,10 @@ def answers(rows: list[dict], members: list[dict]) -> list[str]:
         if r["seed_mode"] == "per_pixel":
             speckle = [float(m["speckle"]) for m in members if m["ensemble"] == r["ensemble"]]
             worst = max(speckle) if speckle else float("nan")
-            verdict = (
-                "a boundary between large regions is left"
-                if worst <= MAX_SPECKLE
-                else "the boundary dissolves into pixel-scale noise"
-            )
             out.append(
-                f"{title}: with every pixel its own draw, {verdict} (speckle at most {worst:.3f}; "
-                f"an independent random field has about 0.35); its dimension over seeds is "
+                f"{title}: with every pixel its own draw, up to {worst:.3f} of the pixels lie in "
+                f"small isolated clusters (speckle: 0 for a clean boundary, about 0.35 for "
+                f"independent random pixels); its dimension over seeds is "
                 f"{mean_pm(r, 'dimension')}, and {band}."
             )
         else:
