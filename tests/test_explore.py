@@ -180,7 +180,7 @@ def test_cache_is_bounded_and_evicts_the_least_recently_used(study, tmp_path):
         values = np.random.default_rng(k).normal(size=(8, 8))  # incompressible
         meta = sweep_meta(cond, window, Engine(chunk=128), None, (1, 1))
         return Grid(
-            values, values < 0, np.arange(8.0), np.arange(8.0), np.full((8, 8), -1), None, meta
+            values, values < 0, np.arange(8.0), np.arange(8.0), np.full((8, 8), -1), meta=meta
         )
 
     cache = GridCache(tmp_path / "cache", 2**30)

@@ -26,9 +26,10 @@ class Grid:
     x: np.ndarray  # (nx,) hyperparameter values
     y: np.ndarray  # (ny,)
     diverged_at: np.ndarray  # (ny, nx) int, step of early exit, −1 if never retired
-    probe: np.ndarray | None = None  # (ny, nx) network output at the probe input (readout probe)
-    blowup_at: np.ndarray | None = None  # (ny, nx) int, first blown-up step, −1 if stable
-    meta: dict = field(default_factory=dict)
+    # by keyword only, so that a field added here can never silently take another's argument
+    probe: np.ndarray | None = field(default=None, kw_only=True)  # (ny, nx) output at the probe
+    blowup_at: np.ndarray | None = field(default=None, kw_only=True)  # (ny, nx) first blow-up, −1
+    meta: dict = field(default_factory=dict, kw_only=True)
 
 
 GRID_KEYS = ("values", "converged", "x", "y", "diverged_at")
