@@ -231,7 +231,8 @@ def calibrate(engine: dict) -> Calibration:
 
     eng = Engine(
         name=engine.get("name", "fused"),
-        dtype=engine.get("dtype", "float64"),
+        # double-double is priced by a fixed factor of float64 (trainability.plan)
+        dtype="float64" if engine.get("dtype") in ("float64x2", "auto") else engine.get("dtype"),
         chunk=engine.get("chunk") or default_chunk(),
     )
     startup_s = _measure_startup()

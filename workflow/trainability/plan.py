@@ -25,6 +25,11 @@ divergence) written twice (tiles and merged grid), plus 3 B per pixel for keyfra
 
 **Wall time** on C cores: max(CPU time / C, the longest chain of jobs that must run one after
 another), i.e. perfect packing; a zoom's search runs before its keyframes.
+
+**Double-double** (``engine.dtype`` float64x2, or auto): every sweep is priced at
+`FLOAT64X2_FACTOR` times its float64 cost, a figure measured once (docs/precision.md), not by the
+calibration, which always times float64; under auto this is an upper bound (windows float64
+resolves run in float64).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from trainability import compile_cache
@@ -55,6 +60,10 @@ from trainability.zoom import panel_levels
 
 REGIME_WIDTH = 1.0  # decades: a window narrower than this on a log axis is "deep"
 LYAPUNOV_FACTOR = 16.0  # twin run ~7x and tangent run ~3-7x a sweep's step (width 8 and 16)
+# engine.dtype float64x2 (or auto): a double-double pixel-step costs ~100x a float64 one on this
+# machine (benchmarks/precision.py, docs/precision.md); not calibrated (a calibration would take
+# hours), and under auto every sweep is priced so: an upper bound, as the plan's header says
+FLOAT64X2_FACTOR = 100.0
 LYAPUNOV_COMPILES = 3  # the sweep, the twin run and the tangent run
 TOY_COMPILES = 3  # shape buckets of a toy study's sweeps
 NOISE_PIXELS = 2**32  # per-pixel noise keys fold in the pixel index as uint32
@@ -105,8 +114,13 @@ class Work:
 def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     """Every grid the study computes, and every job it runs (one place; see module doc)."""
     works: list[Work] = []
+    extended = config.get("engine", {}).get("dtype") in ("float64x2", "auto")
     for name, sc in study.items():
-        works += _condition_work(name, sc, named=(sc.ensemble or name) in config["conditions"])
+        named = (sc.ensemble or name) in config["conditions"]
+        for work in _condition_work(name, sc, named):
+            if extended and work.regime in ("overview", "deep"):
+                work = replace(work, factor=work.factor * FLOAT64X2_FACTOR)
+            works.append(work)
     followup = config.get("followup")
     if followup is not None:
         lyap = followup["lyapunov"]
@@ -585,6 +599,9 @@ def run_plan(args) -> None:
     cores = args.cores or os.cpu_count() or 1
     plan = estimate(config, study, cal, source)
     print(f"cost of {path} (engine {engine.get('name')} {engine.get('dtype')}, {backend})")
+    if engine.get("dtype") in ("float64x2", "auto"):
+        print(f"sweeps priced at {FLOAT64X2_FACTOR:g}x float64 (double-double, docs/precision.md;"
+              " under auto an upper bound)")  # fmt: skip
     print(plan.table(cores))
     print(plan.summary(cores, config["budget"]).splitlines()[-1])
     check(plan, config)
