@@ -203,7 +203,8 @@ def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
     path.write_text(yaml.safe_dump(config))
     work = tmp_path / "work"
     target = "results/tanh_fullbatch/overview.npz"  # the tiles and their merge, nothing after
-    cmd = snakemake_command(work, target, "--cores", "1", configfile=path)
+    # targets after an option: right after --configfile they would be read as config files
+    cmd = snakemake_command(work, "--cores", "1", target, configfile=path)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -219,7 +220,7 @@ def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
         load_grid(tiles / tile)  # every file under a final name is complete
 
     snakemake(work, "--unlock", configfile=path)  # a SIGKILL leaves Snakemake's lock behind
-    snakemake(work, target, "--cores", "1", configfile=path)
+    snakemake(work, "--cores", "1", target, configfile=path)
     # With one core, a tile's job is recorded as finished before the next one starts; only the
     # newest tile may have been written without that record, and is then rightly recomputed.
     newest = max(done, key=done.get)
@@ -227,7 +228,7 @@ def test_killed_run_resumes_without_redoing_finished_tiles(tmp_path):
         if tile != newest:
             assert (tiles / tile).stat().st_mtime_ns == mtime, f"{tile} was recomputed"
     reference = tmp_path / "reference"
-    snakemake(reference, target, "--cores", "2", configfile=path)
+    snakemake(reference, "--cores", "2", target, configfile=path)
     a = load_grid(work / "results" / "tanh_fullbatch" / "overview.npz")
     b = load_grid(reference / "results" / "tanh_fullbatch" / "overview.npz")
     assert a.values.tobytes() == b.values.tobytes()
