@@ -428,7 +428,7 @@ def test_study_report_content(study_report, test_study):
         assert f'id="condition-{slug(condition)}"' in text
     assert 'id="table-fractal-dimensions"' in text
     seeds = _section(text, "seeds")  # the test study's two seed ensembles, not conditions
-    assert "tanh, per-pixel seeds (24x24, per-pixel both)" in seeds and "(2 seeds)" in seeds
+    assert "tanh, per-pixel seeds (24x24, per pixel (both))" in seeds and "(2 seeds)" in seeds
     assert "<img" in seeds and 'id="seeds-members"' in seeds
     assert 'id="condition-tanh-seeds"' not in text
     prov = _section(text, "provenance")

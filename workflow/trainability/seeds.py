@@ -180,26 +180,29 @@ def mean_pm(row: dict, name: str, digits: int = 2) -> str:
     return f"{mean:.{digits}f} ± {sd:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}] ({n} seeds)"
 
 
+
+def summary_cells(r: dict) -> list[str]:
+    """One ensemble's row of the seeds table as text: what it is, the number of seeds, mean ±
+    sd of both dimensions and both fractions, and the 0.1–0.9 band width."""
+    width = _number(r.get("band_width"))
+    mode = "" if r["seed_mode"] == "shared" else f", per pixel ({r['pixel_draws']})"
+    return [
+        f"{r['title']} ({r['resolution']}{mode})",
+        str(r["seeds"]),
+        mean_pm(r, "dimension"),
+        mean_pm(r, "converged"),
+        mean_pm(r, "stability_dimension"),
+        mean_pm(r, "stable"),
+        "none" if width is None else f"{width:.3g}",
+    ]
+
 def summary_markdown(rows: Sequence[dict]) -> str:
     """The ensembles as a Markdown table: each number as `mean_pm`, the band width in decades."""
     head = (
         "| ensemble | seeds | D trainability | converged | D stability | stable | band 0.1-0.9 |\n"
         "|---|---|---|---|---|---|---|\n"
     )
-    lines = []
-    for r in rows:
-        width = _number(r.get("band_width"))
-        mode = "" if r["seed_mode"] == "shared" else f", per pixel ({r['pixel_draws']})"
-        cells = [
-            f"{r['title']} ({r['resolution']}{mode})",
-            r["seeds"],
-            mean_pm(r, "dimension"),
-            mean_pm(r, "converged"),
-            mean_pm(r, "stability_dimension"),
-            mean_pm(r, "stable"),
-            "none" if width is None else f"{width:.3g}",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines = ["| " + " | ".join(summary_cells(r)) + " |" for r in rows]
     return head + "\n".join(lines) + "\n"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from trainability.report.markup import esc, html_table
 from trainability.report.media import figure
-from trainability.seeds import mean_pm
+from trainability.seeds import mean_pm, summary_cells
 from trainability.tables import read_table
 
 SECTION_ID = "seeds"
@@ -28,18 +28,7 @@ def seeds_section(figures: dict[str, Path], tables: dict[str, Path]) -> str:
         "<th>0.1–0.9 band (decades)</th></tr></thead><tbody>",
     ]
     for r in rows:
-        mode = "" if r["seed_mode"] == "shared" else f", per-pixel {r['pixel_draws']}"
-        width = r.get("band_width") or "none"
-        cells = [
-            f"{r['title']} ({r['resolution']}{mode})",
-            r["seeds"],
-            mean_pm(r, "dimension"),
-            mean_pm(r, "converged"),
-            mean_pm(r, "stability_dimension"),
-            mean_pm(r, "stable"),
-            width if width == "none" else f"{float(width):.3g}",
-        ]
-        table.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+        table.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in summary_cells(r)) + "</tr>")
     table.append("</tbody></table>")
     said = "".join(f"<li>{esc(line)}</li>" for line in answers(rows, members))
     return "".join(
