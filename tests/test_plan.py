@@ -210,6 +210,14 @@ def test_double_double_sweeps_are_priced_at_their_measured_factor_of_float64():
     assert {"lyapunov", "toys.strip"} <= {w.owner for w in plain.works if plain.train_seconds(w)}
 
 
+def test_the_calibration_times_float64_for_double_double_and_the_engine_default_otherwise():
+    from trainability.calibration import _timed_dtype
+
+    assert [_timed_dtype(d) for d in ("float64x2", "auto", "float64", "float32")] == [
+        "float64", "float64", "float64", "float32"
+    ]  # fmt: skip
+
+
 def test_a_job_over_the_memory_limit_is_refused_naming_the_condition():
     config = copy(TEST)
     config["budget"] = {"memory_gib": 0.1}
