@@ -1,0 +1,101 @@
+"""Saving and label agreement of label-only refinement (`trainability.refine`), measured on grids
+already computed in full.
+
+The lattice is a subset of a grid's pixels, so what the rule computes and infers on a grid is a
+function of the full grid alone: this script runs the rule against the grid itself (`oracle`) and
+compares the inferred labels with the true ones. Each grid is also measured at 1/2 and 1/4 of
+its resolution (every 2nd or 4th pixel: a grid of the same window, coarser), to see how the
+computed share scales with resolution; the boundary part of it falls like n^(D−2).
+
+    python benchmarks/refine_rule.py GRID.npz [GRID.npz ...] [--strides 4 8 16] [--guard 1]
+        [--threshold inf] [--extrapolate 512]
+
+Prints one Markdown row per grid, resolution and stride: computed share, saving (pixels /
+computed), label agreement, mislabelled pixels, compute rounds; then, per grid and stride, the
+power law through the measured resolutions and its value at ``--extrapolate`` (an extrapolation,
+marked as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+
+from trainability.grid import load_grid
+from trainability.refine import lattice, oracle, refine
+
+
+def measure(values, converged, stride: int, guard: int, threshold: float) -> dict:
+    r = refine(oracle(values, converged), converged.shape, stride, guard, threshold)
+    wrong = int((r.converged != converged).sum())
+    lattice_share = len(lattice(converged.shape[0], stride)) * len(
+        lattice(converged.shape[1], stride)
+    ) / converged.size
+    return {
+        "n": converged.shape[0],
+        "computed": r.fraction,
+        "lattice": lattice_share,
+        "saving": 1 / r.fraction,
+        "agreement": 1 - wrong / converged.size,
+        "wrong": wrong,
+        "passes": r.passes,
+    }
+
+
+def power_law(ns, shares, target: int) -> tuple[float, float]:
+    """Exponent k of share ∝ n^k through the points (least squares in log–log) and the share
+    at ``target``; k = D − 2 when the share counts boundary cells."""
+    k, c = np.polyfit(np.log(ns), np.log(shares), 1)
+    return float(k), float(math.exp(c) * target**k)
+
+
+def main(argv=None) -> list[dict]:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("grids", nargs="+", type=Path)
+    p.add_argument("--strides", type=int, nargs="+", default=[4, 8, 16])
+    p.add_argument("--guard", type=int, default=1)
+    p.add_argument("--threshold", type=float, default=math.inf)
+    p.add_argument("--subsample", type=int, nargs="+", default=[1, 2, 4])
+    p.add_argument("--extrapolate", type=int, default=512)
+    args = p.parse_args(argv)
+    rows = []
+    print("| grid | n | stride | computed | saving | agreement | wrong | rounds |")
+    print("|---|---|---|---|---|---|---|---|")
+    for path in args.grids:
+        grid = load_grid(path)
+        name = f"{path.parent.name}/{path.stem}"
+        for sub in args.subsample:
+            v, c = grid.values[::sub, ::sub], grid.converged[::sub, ::sub]
+            for stride in args.strides:
+                row = {"grid": name, "stride": stride, **measure(v, c, stride, args.guard,
+                                                                  args.threshold)}
+                rows.append(row)
+                print(
+                    f"| {name} | {row['n']} | {stride} | {row['computed']:.3f} | "
+                    f"{row['saving']:.2f}x | {100 * row['agreement']:.3f} % | {row['wrong']} | "
+                    f"{row['passes']} |"
+                )
+    print(f"\nExtrapolation to {args.extrapolate}² (power law of the boundary share, fitted):")
+    for name in dict.fromkeys(r["grid"] for r in rows):
+        for stride in args.strides:
+            pts = [r for r in rows if r["grid"] == name and r["stride"] == stride]
+            pts = [r for r in pts if r["computed"] > r["lattice"] and r["n"] >= 4 * stride]
+            if len(pts) < 2:
+                continue
+            ns = [r["n"] for r in pts]
+            k, share = power_law(ns, [r["computed"] - r["lattice"] for r in pts],
+                                 args.extrapolate)
+            total = min(1.0, share + 1 / stride**2)
+            print(
+                f"  {name} stride {stride}: boundary share ∝ n^{k:+.2f} (D ≈ {2 + k:.2f}, from "
+                f"n = {', '.join(map(str, ns))}); extrapolated computed {total:.3f}, "
+                f"saving {1 / total:.2f}x"
+            )
+    return rows
+
+
+if __name__ == "__main__":
+    main()

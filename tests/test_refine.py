@@ -1,0 +1,103 @@
+"""Label-only refinement (trainability.refine): analytic shapes, a known fractal, what it misses
+and why, and its refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trainability.refine import lattice, oracle, refine
+
+
+def disc(n: int, radius: float = 0.3):
+    """Inside a disc converges; |value| grows as the boundary nears (1 far away, ~100 at it),
+    like the convergence measure of a run that gets marginal (within ~0.03 of the circle)."""
+    y, x = np.mgrid[0:n, 0:n] / (n - 1) - 0.5
+    r = np.hypot(x, y)
+    converged = r < radius
+    values = np.where(converged, -1.0, 1.0) * (1 + 100 * np.exp(-np.abs(r - radius) / 0.004))
+    return values, converged
+
+
+def mandelbrot(n: int, steps: int = 60):
+    """Escape-time picture of the Mandelbrot set at the seahorse valley: outside, the value is
+    the escape time, which grows towards the set; inside it is −1 (no evidence)."""
+    re, im = np.meshgrid(np.linspace(-0.80, -0.70, n), np.linspace(0.05, 0.15, n))
+    c = re + 1j * im
+    z = np.zeros_like(c)
+    escaped = np.full(c.shape, steps)
+    for t in range(steps):
+        z = np.where(escaped == steps, z * z + c, z)
+        escaped = np.where((escaped == steps) & (np.abs(z) > 2), t, escaped)
+    converged = escaped == steps
+    values = np.where(converged, -1.0, escaped + 1.0)
+    return values, converged
+
+
+def test_lattice_includes_both_ends():
+    assert lattice(9, 4).tolist() == [0, 4, 8]
+    assert lattice(10, 4).tolist() == [0, 4, 8, 9]
+
+
+def test_a_disc_is_exact_and_computed_where_its_boundary_is():
+    values, converged = disc(256)
+    r = refine(oracle(values, converged), converged.shape, 8)
+    assert np.array_equal(r.converged, converged)
+    on = lattice(256, 8)
+    assert r.computed[np.ix_(on, on)].all()
+    assert np.array_equal(r.values[r.computed], values[r.computed])
+    assert np.isnan(r.values[~r.computed]).all()
+    assert not r.computed[128, 128] and not r.computed[5, 250]  # centre, corner: far from it
+
+
+def test_the_computed_share_of_a_circle_falls_like_one_over_n():
+    """Cells along a boundary of dimension D number ~(n/s)^D: their share of the n² pixels
+    falls like n^(D−2), halving per doubling of n for a circle (D = 1)."""
+    shares = []
+    for n in (128, 256, 512):
+        values, converged = disc(n)
+        r = refine(oracle(values, converged), converged.shape, 8, roughness=np.inf)
+        assert np.array_equal(r.converged, converged)
+        shares.append(r.fraction - len(lattice(n, 8)) ** 2 / n**2)
+    ratios = np.array(shares[1:]) / shares[:-1]
+    assert np.all((0.45 < ratios) & (ratios < 0.6)), ratios
+
+
+def test_a_boundary_is_followed_out_of_the_cells_the_lattice_flags():
+    """A thin finger between two lattice rows, from a band the lattice sees to a tip two cells
+    away: no lattice point lies on it, but the cells along it are reached through the edges
+    their flagged neighbours computed."""
+    n = 65
+    converged = np.zeros((n, n), bool)
+    converged[:, :21] = True  # a band the lattice sees (columns 0 and 16 against 32)
+    converged[36:40, 20:59] = True  # the finger, between lattice rows 32 and 48
+    values = np.where(converged, -1.0, 1.0)
+    r = refine(oracle(values, converged), converged.shape, 16, guard=0)
+    assert np.array_equal(r.converged, converged)
+    assert r.passes == 4  # the lattice, the flagged cells, then two cells followed in turn
+
+
+def test_an_island_inside_a_cell_needs_the_evidence():
+    n = 33
+    converged = np.zeros((n, n), bool)
+    converged[4:7, 4:7] = True  # wholly inside the cell [0, 16]²
+    distance = np.hypot(*(np.mgrid[0:n, 0:n] - 5.0))
+    values = np.where(converged, -1.0, 1.0) * (1 + 100 / (1 + distance))
+    missed = refine(oracle(values, converged), converged.shape, 16, guard=0, roughness=np.inf)
+    assert missed.converged[4:7, 4:7].sum() == 0  # nothing told the rule to look
+    found = refine(oracle(values, converged), converged.shape, 16, guard=0, roughness=0.3)
+    assert np.array_equal(found.converged, converged)
+
+
+def test_the_mandelbrot_set_agrees_on_almost_every_pixel():
+    values, converged = mandelbrot(256)
+    r = refine(oracle(values, converged), converged.shape, 8)
+    assert (r.converged == converged).mean() >= 0.9999
+    assert r.fraction < 1.0
+
+
+@pytest.mark.parametrize("stride", [1, 0, 2.5, "8"])
+def test_bad_strides_are_refused(stride):
+    values, converged = disc(16)
+    with pytest.raises(ValueError, match="stride must be an integer >= 2"):
+        refine(oracle(values, converged), converged.shape, stride)
