@@ -31,9 +31,11 @@ from trainability.refine import lattice, oracle, refine
 def measure(values, converged, stride: int, guard: int, threshold: float) -> dict:
     r = refine(oracle(values, converged), converged.shape, stride, guard, threshold)
     wrong = int((r.converged != converged).sum())
-    lattice_share = len(lattice(converged.shape[0], stride)) * len(
-        lattice(converged.shape[1], stride)
-    ) / converged.size
+    lattice_share = (
+        len(lattice(converged.shape[0], stride))
+        * len(lattice(converged.shape[1], stride))
+        / converged.size
+    )
     return {
         "n": converged.shape[0],
         "computed": r.fraction,
@@ -70,8 +72,11 @@ def main(argv=None) -> list[dict]:
         for sub in args.subsample:
             v, c = grid.values[::sub, ::sub], grid.converged[::sub, ::sub]
             for stride in args.strides:
-                row = {"grid": name, "stride": stride, **measure(v, c, stride, args.guard,
-                                                                  args.threshold)}
+                row = {
+                    "grid": name,
+                    "stride": stride,
+                    **measure(v, c, stride, args.guard, args.threshold),
+                }
                 rows.append(row)
                 print(
                     f"| {name} | {row['n']} | {stride} | {row['computed']:.3f} | "
@@ -86,8 +91,7 @@ def main(argv=None) -> list[dict]:
             if len(pts) < 2:
                 continue
             ns = [r["n"] for r in pts]
-            k, share = power_law(ns, [r["computed"] - r["lattice"] for r in pts],
-                                 args.extrapolate)
+            k, share = power_law(ns, [r["computed"] - r["lattice"] for r in pts], args.extrapolate)
             total = min(1.0, share + 1 / stride**2)
             print(
                 f"  {name} stride {stride}: boundary share ∝ n^{k:+.2f} (D ≈ {2 + k:.2f}, from "

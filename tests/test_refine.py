@@ -1,12 +1,22 @@
 """Label-only refinement (trainability.refine): analytic shapes, a known fractal, what it misses
-and why, and its refusals."""
+and why, and its refusals; then the refined sweep against the full one (bit-identical computed
+pixels, labels on a small zoom) and how refined grids are stored, merged and read."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+import trainability._jax  # noqa: F401  (float64 before any array)
+from trainability.condition import Condition
+from trainability.dimension import edges
+from trainability.grid import NOT_COMPUTED, load_grid, merge_tiles, phase_field, save_grid
 from trainability.refine import lattice, oracle, refine
+from trainability.seeds import stability_grid
+from trainability.sweep import Engine, sweep
+from trainability.window import Window
+
+COND = Condition(width=6, steps=40)
 
 
 def disc(n: int, radius: float = 0.3):
@@ -101,3 +111,66 @@ def test_bad_strides_are_refused(stride):
     values, converged = disc(16)
     with pytest.raises(ValueError, match="stride must be an integer >= 2"):
         refine(oracle(values, converged), converged.shape, stride)
+
+
+def zoom_windows(levels: int = 3, n: int = 33) -> list[Window]:
+    """Concentric windows, each 4x narrower, on a boundary pixel of the outermost one (the
+    changing pixel nearest its centre): a small zoom into the boundary."""
+    outer = Window.square((-1, 2, 0, 4), n)
+    grid = sweep(COND, outer)
+    change = np.zeros_like(grid.converged)
+    change[:, 1:] |= grid.converged[:, 1:] != grid.converged[:, :-1]
+    i, j = np.argwhere(change)[np.argmin(((np.argwhere(change) - n // 2) ** 2).sum(axis=1))]
+    cx, cy = np.log10(grid.x[j]), np.log10(grid.y[i])
+    windows = [outer]
+    for level in range(1, levels):
+        half = 1.5 / 4**level
+        windows.append(Window.square((cx - half, cx + half, cy - half, cy + half), n))
+    return windows
+
+
+def test_a_refined_zoom_keeps_every_label_and_computes_the_same_bits():
+    for window in zoom_windows():
+        full = sweep(COND, window)
+        fine = sweep(COND, window, Engine(refine=4))
+        assert (fine.converged == full.converged).mean() >= 0.9999
+        c = fine.computed
+        assert 0 < c.mean() < 1 and fine.refined and fine.meta["refine"] == 4
+        for key in ("values", "diverged_at", "blowup_at"):
+            assert getattr(fine, key)[c].tobytes() == getattr(full, key)[c].tobytes(), key
+        assert np.isnan(fine.values[~c]).all()
+        assert (fine.diverged_at[~c] == NOT_COMPUTED).all()
+        assert np.array_equal(edges(phase_field(fine)), edges(full.values))
+
+
+def test_off_by_default_and_refined_tiles_merge(tmp_path):
+    window = Window(-1, 2, 0, 4, nx=21, ny=18)
+    plain = sweep(COND, window)
+    assert Engine().refine == 0 and plain.computed is None and "refine" not in plain.meta
+    save_grid(tmp_path / "plain.npz", plain)
+    assert "computed" not in np.load(tmp_path / "plain.npz").files
+    assert phase_field(plain) is plain.values
+    tiles = []
+    for i in range(2):
+        tile = sweep(COND, window, Engine(refine=3), tile=(i, 0), tiles=(2, 1))
+        save_grid(tmp_path / f"t{i}.npz", tile)
+        tiles.append(load_grid(tmp_path / f"t{i}.npz"))
+    merged = merge_tiles(tiles)
+    assert merged.computed.shape == plain.converged.shape
+    assert np.array_equal(merged.converged, plain.converged)
+    c = merged.computed
+    assert merged.values[c].tobytes() == plain.values[c].tobytes()
+
+
+def test_consumers_that_need_values_refuse_a_refined_grid():
+    fine = sweep(COND, Window.square((-1, 2, 0, 4), 17), Engine(refine=4))
+    assert fine.refined
+    with pytest.raises(ValueError, match="label-only refinement") as err:
+        stability_grid(fine)
+    assert len(str(err.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("refine", [1, -2, 2.0, True])
+def test_bad_refine_strides_are_refused(refine):
+    with pytest.raises(ValueError, match=r"refine must be 0 \(off\) or an integer >= 2"):
+        Engine(refine=refine)

@@ -1,4 +1,4 @@
-"""Label-only refinement: the labels of a grid from a coarse lattice and the blocks near the boundary.
+"""Label-only refinement: a grid's labels from a coarse lattice and the cells near the boundary.
 
 A box-counting dimension reads only the labels (converged / diverged), and far from the boundary
 they are constant. The rule, for a grid of ny × nx pixels and a stride s:
