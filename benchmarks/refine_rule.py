@@ -8,12 +8,12 @@ its resolution (every 2nd or 4th pixel: a grid of the same window, coarser), to 
 computed share scales with resolution; the boundary part of it falls like n^(D−2).
 
     python benchmarks/refine_rule.py GRID.npz [GRID.npz ...] [--strides 4 8 16] [--guard 1]
-        [--threshold inf] [--extrapolate 512]
+        [--roughness 0.03] [--extrapolate 512]
 
 Prints one Markdown row per grid, resolution and stride: computed share, saving (pixels /
 computed), label agreement, mislabelled pixels, compute rounds; then, per grid and stride, the
-power law through the measured resolutions and its value at ``--extrapolate`` (an extrapolation,
-marked as such).
+power law through the two finest measured resolutions whose share is below 0.95 and its value
+at ``--extrapolate`` (an extrapolation, marked as such).
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from trainability.grid import load_grid
-from trainability.refine import lattice, oracle, refine
+from trainability.refine import GUARD, ROUGHNESS, lattice, oracle, refine
+
+SATURATED = 0.95  # a share this close to 1 no longer follows the power law (every cell computed)
 
 
-def measure(values, converged, stride: int, guard: int, threshold: float) -> dict:
-    r = refine(oracle(values, converged), converged.shape, stride, guard, threshold)
+def measure(values, converged, stride: int, guard: int, roughness: float) -> dict:
+    r = refine(oracle(values, converged), converged.shape, stride, guard, roughness)
     wrong = int((r.converged != converged).sum())
     lattice_share = (
         len(lattice(converged.shape[0], stride))
@@ -58,8 +60,8 @@ def main(argv=None) -> list[dict]:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("grids", nargs="+", type=Path)
     p.add_argument("--strides", type=int, nargs="+", default=[4, 8, 16])
-    p.add_argument("--guard", type=int, default=1)
-    p.add_argument("--threshold", type=float, default=math.inf)
+    p.add_argument("--guard", type=int, default=GUARD)
+    p.add_argument("--roughness", type=float, default=ROUGHNESS, help="inf: labels only")
     p.add_argument("--subsample", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--extrapolate", type=int, default=512)
     args = p.parse_args(argv)
@@ -75,7 +77,7 @@ def main(argv=None) -> list[dict]:
                 row = {
                     "grid": name,
                     "stride": stride,
-                    **measure(v, c, stride, args.guard, args.threshold),
+                    **measure(v, c, stride, args.guard, args.roughness),
                 }
                 rows.append(row)
                 print(
@@ -87,12 +89,15 @@ def main(argv=None) -> list[dict]:
     for name in dict.fromkeys(r["grid"] for r in rows):
         for stride in args.strides:
             pts = [r for r in rows if r["grid"] == name and r["stride"] == stride]
-            pts = [r for r in pts if r["computed"] > r["lattice"] and r["n"] >= 4 * stride]
+            pts = [r for r in pts if r["lattice"] < r["computed"] < SATURATED]
+            pts = sorted(pts, key=lambda r: -r["n"])[:2]  # the two finest resolutions
             if len(pts) < 2:
                 continue
             ns = [r["n"] for r in pts]
             k, share = power_law(ns, [r["computed"] - r["lattice"] for r in pts], args.extrapolate)
-            total = min(1.0, share + 1 / stride**2)
+            total = min(
+                1.0, share + len(lattice(args.extrapolate, stride)) ** 2 / args.extrapolate**2
+            )
             print(
                 f"  {name} stride {stride}: boundary share ∝ n^{k:+.2f} (D ≈ {2 + k:.2f}, from "
                 f"n = {', '.join(map(str, ns))}); extrapolated computed {total:.3f}, "
