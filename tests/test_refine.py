@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability.condition import Condition
+from trainability.config import ConfigError, load_study
 from trainability.dimension import edges
 from trainability.grid import NOT_COMPUTED, load_grid, merge_tiles, phase_field, save_grid
 from trainability.refine import lattice, oracle, refine
@@ -179,3 +181,12 @@ def test_consumers_that_need_values_refuse_a_refined_grid():
 def test_bad_refine_strides_are_refused(refine):
     with pytest.raises(ValueError, match=r"refine must be 0 \(off\) or an integer >= 2"):
         Engine(refine=refine)
+
+
+def test_the_config_takes_engine_refine_and_refuses_a_stride_of_one():
+    schema = REPO / "workflow" / "schemas" / "config.schema.yaml"
+    config = {"defaults": {"width": 6, "steps": 20}, "conditions": {"tanh": {}}}
+    assert "refine" not in load_study(config, schema)[0]["engine"]  # off: absent, as before
+    assert load_study({**config, "engine": {"refine": 4}}, schema)[0]["engine"]["refine"] == 4
+    with pytest.raises(ConfigError, match="engine.refine: must be >= 2"):
+        load_study({**config, "engine": {"refine": 1}}, schema)
