@@ -63,9 +63,10 @@ def need_values(grid: Grid, what: str) -> None:
 def phase_field(grid: Grid) -> np.ndarray:
     """What the dimension reads: the values (negative = converged), or for a refined grid −1
     (converged) and +1 (diverged) from its labels — the same signs, hence the same edges."""
-    if grid.refined:
-        return np.where(grid.converged, -1.0, 1.0)
-    return grid.values
+    computed = getattr(grid, "computed", None)  # absent from grid-like objects with values
+    if computed is None or computed.all():
+        return grid.values
+    return np.where(grid.converged, -1.0, 1.0)
 
 
 def save_grid(path, grid: Grid) -> None:
