@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 GUARD = 1  # cells around a cell whose corners disagree
-ROUGHNESS = 0.03  # spread of log |value| over a cell's corners that flags it
+ROUGHNESS = 0.02  # spread of log |value| over a cell's corners that flags it
 
 Compute = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
