@@ -15,7 +15,8 @@ pixels' hyperparameters and initial weights come from `trainability.pixels`, the
 pixel's arithmetic is the same wherever it sits. The chunk size is part of the numerical
 definition, like the dtype: XLA chooses its matrix kernels by operand size, so another chunk
 size changes results in the last bits (and the labels of a few chaotic boundary pixels). It is
-recorded in each result's metadata.
+recorded in each result's metadata. With ``engine.refine`` (off by default) only the pixels that
+label-only refinement asks for are trained, in a few rounds (`trainability.refine`).
 """
 
 from __future__ import annotations
