@@ -192,20 +192,25 @@ def test_time_scales_with_pixels_steps_and_network_and_regimes_differ():
     assert cal.seconds(one) == pytest.approx(cal.seconds(deep) / 100)
 
 
-def test_double_double_sweeps_are_priced_at_their_measured_factor_of_float64():
-    """engine.dtype float64x2 (or auto, as an upper bound): every sweep's training costs
-    FLOAT64X2_FACTOR times the float64 figure; toys and the Lyapunov grid are float64."""
-    from trainability.plan import FLOAT64X2_FACTOR
+@pytest.mark.parametrize(
+    "arithmetic, factor_name",
+    [("doubledouble", "FLOAT64X2_FACTOR"), ("perturbation", "PERTURBATION_FACTOR")],
+)
+def test_float64x2_sweeps_are_priced_at_their_measured_factor_of_float64(arithmetic, factor_name):
+    """engine.dtype float64x2 (or auto, as an upper bound): every sweep's training costs its
+    arithmetic's factor times the float64 figure; toys and the Lyapunov grid are float64."""
+    from trainability import plan
 
     base = copy(TEST)
     base["conditions"] = {k: base["conditions"][k] for k in ("tanh_minibatch", "relu_auto_zoom")}
     config, study = load_study(base, SCHEMA)
     plain = estimate(config, study, FALLBACK, "test")
     for dtype in ("float64x2", "auto"):
-        config, study = load_study({**base, "engine": {"dtype": dtype}}, SCHEMA)
+        engine = {"dtype": dtype, "arithmetic": arithmetic}
+        config, study = load_study({**base, "engine": engine}, SCHEMA)
         extended = estimate(config, study, FALLBACK, "test")
         for a, b in zip(plain.works, extended.works, strict=True):
-            factor = FLOAT64X2_FACTOR if a.owner in study else 1.0  # a condition's sweeps
+            factor = getattr(plan, factor_name) if a.owner in study else 1.0  # a condition's
             assert extended.train_seconds(b) == pytest.approx(factor * plain.train_seconds(a))
     assert {"lyapunov", "toys.strip"} <= {w.owner for w in plain.works if plain.train_seconds(w)}
 

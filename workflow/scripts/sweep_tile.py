@@ -22,6 +22,7 @@ grid = sweep(
     Engine(
         name=engine["name"],
         dtype=engine["dtype"],
+        arithmetic=engine["arithmetic"],
         chunk=engine["chunk"] or default_chunk(),
         threads=sm.threads,
     ),
