@@ -130,7 +130,6 @@ def test_tiles_are_the_whole_and_runs_repeat_bit_for_bit():
         ({"depth": 3, "residual": True}, "residual blocks"),
         ({"epsilon": 0.01}, "epsilon"),
         ({"seed_mode": "per_pixel"}, "per-pixel seeds"),
-        ({"optimizer": "momentum"}, "optimizer momentum"),
     ],
 )
 def test_unsupported_conditions_are_refused_in_one_line(changes, what):
@@ -142,10 +141,16 @@ def test_unsupported_conditions_are_refused_in_one_line(changes, what):
 
 
 def test_auto_takes_double_double_where_perturbation_cannot():
-    cond = Condition(width=4, dataset_size=6, steps=5, activation="sigmoid")
-    grid = sweep(cond, Window(-1.0, 0.0, -1.0, 0.0, 2, 2), Engine(dtype="float64x2"))
-    assert grid.meta["arithmetic"] == "doubledouble" and "reference" not in grid.meta
-    assert sweep(cond, Window(-1.0, 0.0, -1.0, 0.0, 2, 2)).meta["arithmetic"] is None
+    from trainability.float64x2 import resolve
+    from trainability.sweep import sweep_meta
+
+    window = Window(-1.0, 0.0, -1.0, 0.0, 2, 2)
+    for activation, arithmetic in (("sigmoid", "doubledouble"), ("tanh", "perturbation")):
+        cond = Condition(width=4, dataset_size=6, steps=5, activation=activation)
+        engine = resolve(Engine(dtype="float64x2"), cond, window)
+        assert sweep_meta(cond, window, engine, None, (1, 1))["arithmetic"] == arithmetic
+    plain = resolve(Engine(), cond, window)  # float64: no arithmetic to speak of
+    assert sweep_meta(cond, window, plain, None, (1, 1))["arithmetic"] is None
 
 
 def test_cli_and_config_carry_the_arithmetic(tmp_path):

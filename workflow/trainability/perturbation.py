@@ -120,7 +120,9 @@ def problem(cond: Condition, engine_name: str = "fused") -> str | None:
 
 
 def check(cond: Condition, engine_name: str = "fused") -> None:
-    """Refuse, with one line, what perturbation does not compute."""
+    """Refuse, with one line, what perturbation does not compute (what double-double does not
+    compute either in its own words, `float64x2.check`)."""
+    float64x2.check(cond, engine_name)
     reason = problem(cond, engine_name)
     if reason is not None:
         raise ValueError(
