@@ -225,12 +225,13 @@ def lr_differences(lr, reference_lr) -> np.ndarray:
 
 
 def activation_delta(name: str, z_hi, z_lo, dz):
-    """(φ_r, δφ, φ'_r, φ'_p, δφ') of one hidden layer: the reference's activation and slope
-    (N, k) from its pre-activation z_r = z_hi + z_lo, and the pixels' (P, N, k) differences
-    from δz (module docstring). ``z_lo`` is read by ReLU only."""
+    """(φ_r, δφ, φ'_r, φ'_p) of one hidden layer: the reference's activation and slope (N, k)
+    from its pre-activation z_r = z_hi + z_lo, the pixels' (P, N, k) activation differences
+    from δz (module docstring), and their slopes where they are not formed from δφ
+    (`pixel_slopes`; None for tanh). ``z_lo`` is read by ReLU only."""
     if name == "identity":
         one = jnp.ones_like(z_hi)
-        return z_hi, dz, one, one, jnp.zeros_like(dz)
+        return z_hi, dz, one, one
     if name == "relu":
         positive_r = z_hi > 0
         z_p = dd.add(DD(z_hi[None], z_lo[None]), dz)
@@ -238,8 +239,7 @@ def activation_delta(name: str, z_hi, z_lo, dz):
         change = jnp.where(positive_r, -z_hi, 0.0)[None] + jnp.where(positive_p, z_p.hi, 0.0)
         delta = jnp.where(positive_r[None] & positive_p, dz, change) * SQRT2
         slope_r = jnp.where(positive_r, SQRT2, 0.0)
-        slope_p = jnp.where(positive_p, SQRT2, 0.0)
-        return jnp.maximum(z_hi, 0.0) * SQRT2, delta, slope_r, slope_p, slope_p - slope_r[None]
+        return jnp.maximum(z_hi, 0.0) * SQRT2, delta, slope_r, jnp.where(positive_p, SQRT2, 0.0)
     if name == "tanh":
         x = z_hi * SQRT2
         d = dz * SQRT2
@@ -248,21 +248,34 @@ def activation_delta(name: str, z_hi, z_lo, dz):
         d = jnp.where(inside, d, jnp.clip(x + d, -SATURATE, SATURATE) - xc)
         t = jnp.tanh(xc)
         q = 1.0 / jnp.square(jnp.cosh(xc))  # sech²x = 1 − t², without cancellation
+        # the reference's part once per step: XLA would fuse it into the pixels' loop and
+        # evaluate tanh and cosh once per pixel
+        t, q = jax.lax.optimization_barrier((t, q))
         m = jnp.expm1(2.0 * jnp.abs(d))
-        big_t = m / (m + 2.0)  # |T|
-        one_minus = 2.0 / (m + 2.0)  # 1 − |T|
-        tT = jnp.sign(d) * big_t * t[None]
-        opposite = (q / (1.0 + jnp.abs(t)))[None] + jnp.abs(t)[None] * one_minus
-        den = jnp.where(tT >= 0, 1.0 + tT, opposite)
-        delta = jnp.sign(d) * big_t * q[None] / den
-        slope_p = SQRT2 * q[None] * one_minus * (1.0 + big_t) / jnp.square(den)
-        slope_delta = -SQRT2 * delta * (2.0 * t[None] + delta)
-        return t, delta, SQRT2 * q, slope_p, slope_delta
+        inv = 1.0 / (m + 2.0)
+        T = jnp.copysign(m * inv, d)  # |T| = m/(m + 2)
+        tT = T * t[None]
+        opposite = (q / (1.0 + jnp.abs(t)))[None] + jnp.abs(t)[None] * (2.0 * inv)
+        delta = T * q[None] / jnp.where(tT >= 0, 1.0 + tT, opposite)
+        return t, delta, SQRT2 * q, None
     raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
 
 
+def pixel_slopes(name: str, layer):
+    """(φ'_p, δφ') of the pixels from `activation_delta`'s ``layer``. tanh: δφ' =
+    −√2·δφ·(2t + δφ) (from 1 − tanh², no cancellation) and φ'_p = φ'_r + δφ', which is exact to
+    u·φ'_r: a relative error u of the term it multiplies where the pixel is near the reference,
+    and u of the reference's scale where it has separated from it (the float64 engine's own
+    rounding of 1 − A² is no better there)."""
+    A_r, delta, slope_r, slope_p = layer
+    if name == "tanh":
+        slope_delta = -SQRT2 * delta * (2.0 * A_r + delta)
+        return slope_r + slope_delta, slope_delta
+    return slope_p, slope_p - slope_r
+
+
 def _forward(dW, Wp, ref, X, activation: str):
-    """δr (P, N, t) and the hidden layers' (φ_r, δφ, φ'_r, φ'_p, δφ') on the full batch."""
+    """δr (P, N, t) and the hidden layers' `activation_delta` on the full batch."""
     scale = [1.0 / math.sqrt(w.shape[1]) for w in dW]
     dZ = jnp.einsum("nk,pkj->pnj", X, dW[0]) * scale[0]
     layers = []
@@ -276,7 +289,7 @@ def _forward(dW, Wp, ref, X, activation: str):
     return dZ * scale[-1], layers
 
 
-def _gradient(dW, Wp, dr, layers, ref, X):
+def _gradient(dW, Wp, dr, layers, ref, X, activation: str):
     """δg_i (P × fan_in × fan_out) on the batch whose rows ``dr``, ``layers``, ``ref["R"]``
     and X hold: the backward pass of `trainability.model.fused_loss_and_grads`, differenced."""
     depth = len(dW)
@@ -286,7 +299,8 @@ def _gradient(dW, Wp, dr, layers, ref, X):
     dZ_r = ref["R"] * c
     grads = [None] * depth
     for i in range(depth - 1, 0, -1):
-        A_r, dA, slope_r, slope_p, dslope = layers[i - 1]
+        A_r, dA, slope_r, _ = layers[i - 1]
+        slope_p, dslope = pixel_slopes(activation, layers[i - 1])
         dZ_p = dZ_r[None] + ddZ
         grads[i] = jnp.einsum("nk,pnj->pkj", A_r, ddZ) + jnp.einsum("pnk,pnj->pkj", dA, dZ_p)
         grads[i] = grads[i] * scale[i]
@@ -312,12 +326,12 @@ def train_step(dW, t, hp, data, *, cond: Condition):
     loss = dd.add(DD(jnp.full_like(dloss, ref["loss"][0]), jnp.full_like(dloss, ref["loss"][1])),
                   dloss)  # fmt: skip
     if minibatches is None:
-        grads = _gradient(dW, Wp, dr, layers, ref, X)
+        grads = _gradient(dW, Wp, dr, layers, ref, X, cond.activation)
     else:
         idx = minibatches[jnp.minimum(t, cond.steps - 1)]
-        rows = [tuple(a[idx] if a.ndim == 2 else a[:, idx] for a in layer) for layer in layers]
+        rows = [tuple(_rows(a, idx) for a in layer) for layer in layers]
         batch = {"R": ref["R"][idx], "W": ref["W"]}
-        grads = _gradient(dW, Wp, dr[:, idx], rows, batch, X[idx])
+        grads = _gradient(dW, Wp, dr[:, idx], rows, batch, X[idx], cond.activation)
     dlr = hp["dlr"]
     new = tuple(
         d - (lr_r[i] * g + dlr[:, i, None, None] * (ref["G"][i][None] + g))
@@ -327,6 +341,13 @@ def train_step(dW, t, hp, data, *, cond: Condition):
     size_p = jnp.max(jnp.stack([jnp.max(jnp.abs(w), axis=(1, 2)) for w in Wp]), axis=0)
     kappa = size_d / size_p
     return new, loss, kappa
+
+
+def _rows(a, idx):
+    """Rows ``idx`` (data points) of a reference (N, k) or pixels' (P, N, k) array, or None."""
+    if a is None:
+        return None
+    return a[idx] if a.ndim == 2 else a[:, idx]
 
 
 def segment_step(carry, t, hp, data, *, cond: Condition, retire_factor):
