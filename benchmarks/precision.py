@@ -11,8 +11,9 @@ floor), and the pixels perturbation computed again in double-double.
 
     python benchmarks/precision.py [--resolution 16] [--steps 50] [--chunk 128] [--no-dd]
 
-Prints pixel-steps per second for each, the slowdowns relative to float64 and the load average
-(absolute numbers drift on shared machines; the ratios are measured side by side).
+Prints pixel-steps per second (wall and CPU time of this process) for each, the slowdowns
+relative to float64 and the load average (absolute numbers drift on shared machines; the ratios
+are measured side by side, CPU time being the steadier under load).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import os
 import time
 
+from trainability._jax import jnp
 from trainability.condition import Condition
 from trainability.model import init_problem
 from trainability.perturbation import reference
@@ -30,20 +32,23 @@ from trainability.window import Window
 
 
 def timed(cond: Condition, window: Window, engine: Engine):
+    """(grid, wall seconds, CPU seconds of this process) of one sweep, compiled first."""
     small = Window(window.x_min, window.x_max, window.y_min, window.y_max, 2, 2)
     sweep(cond, small, engine)  # compile
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     grid = sweep(cond, window, engine)
-    return grid, time.perf_counter() - start
+    return grid, time.perf_counter() - start, time.process_time() - cpu
 
 
-def reference_seconds(cond: Condition, window: Window) -> float:
-    """Time of the perturbation's reference choice and run alone (compiled already)."""
+def reference_seconds(cond: Condition, window: Window) -> tuple[float, float]:
+    """(wall, CPU) seconds of the perturbation's reference choice and run alone."""
     problem = init_problem(cond)
-    start = time.perf_counter()
     weights = tuple(w[None] for w in problem.weights)
-    reference(cond, window, weights, problem.X, problem.Y, problem.minibatches)
-    return time.perf_counter() - start
+    data = (jnp.asarray(problem.X), jnp.asarray(problem.Y), problem.minibatches)
+    reference(cond, window, weights, *data)  # compiled for these argument types
+    start, cpu = time.perf_counter(), time.process_time()
+    reference(cond, window, weights, *data)
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main(argv=None) -> dict:
@@ -73,18 +78,21 @@ def main(argv=None) -> dict:
         engine = Engine(
             dtype=engine.dtype, arithmetic=engine.arithmetic, chunk=args.chunk, early_exit=False
         )
-        grids[name], seconds = timed(cond, window, engine)
+        grids[name], seconds, cpu = timed(cond, window, engine)
         out[f"{name}_px_steps_per_s"] = px_steps / seconds
+        out[f"{name}_px_steps_per_cpu_s"] = px_steps / cpu
         if name == "perturbation":
-            ref = reference_seconds(cond, window)
+            ref, ref_cpu = reference_seconds(cond, window)
             out["perturbation_reference_s"] = ref
             out["perturbation_pixels_px_steps_per_s"] = px_steps / (seconds - ref)
+            out["perturbation_pixels_px_steps_per_cpu_s"] = px_steps / (cpu - ref_cpu)
             out["perturbation_fallback_pixels"] = grids[name].meta["fallback_pixels"]
             out["perturbation_reference"] = grids[name].meta["reference"]
-    f64 = out["float64_px_steps_per_s"]
     for name in ("perturbation", "perturbation_pixels", "doubledouble"):
-        if f"{name}_px_steps_per_s" in out:
-            out[f"{name}_slowdown"] = f64 / out[f"{name}_px_steps_per_s"]
+        for per in ("s", "cpu_s"):
+            if f"{name}_px_steps_per_{per}" in out:
+                rate = out[f"{name}_px_steps_per_{per}"]
+                out[f"{name}_slowdown_{per}"] = out[f"float64_px_steps_per_{per}"] / rate
     for name in grids:
         agree = (grids["float64"].converged == grids[name].converged).mean()
         out[f"{name}_labels_equal_float64"] = float(agree)

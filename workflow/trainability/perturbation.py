@@ -17,9 +17,9 @@ are derived operation by operation so that no step subtracts two nearly equal nu
   δφ = T·(1 − t²)/(1 + t·T). The denominator cancels when t and T have opposite signs and
   are both near 1; then it is formed as (1 − |t|) + |t|(1 − |T|) with 1 − |t| = sech²x/(1 + |t|)
   and 1 − |T| = 2/(e^{2|d|} + 1), both free of cancellation (T from one expm1: e^{2|d|} − 1 = m,
-  |T| = m/(m + 2), 1 − |T| = 2/(m + 2)). The slope follows as φ'_p = √2·sech²x·(1 − T²)/(1 + tT)²
-  (from cosh(x + d) = cosh x·cosh d·(1 + tT)) and δφ' = −√2·δφ·(2t + δφ). Past |x| = 40 the
-  double-double tanh is ±1; arguments are clamped there alike;
+  |T| = m/(m + 2), 1 − |T| = 2/(m + 2)). The slope's difference is δφ' = −√2·δφ·(2t + δφ)
+  and φ'_p = φ'_r + δφ' (`pixel_slopes`). Past |x| = 40 the double-double tanh is ±1;
+  arguments are clamped there alike;
 - ReLU: δφ = √2·δz where z_r and z_p = z_r + δz have the same sign (z_p's sign from z_r in
   double-double plus δz), else −√2·z_r or √2·z_p, and δφ' = √2·([z_p > 0] − [z_r > 0]);
 - identity: δφ = δz;
