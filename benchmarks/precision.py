@@ -84,6 +84,7 @@ def main(argv=None) -> dict:
         if name == "perturbation":
             ref, ref_cpu = reference_seconds(cond, window)
             out["perturbation_reference_s"] = ref
+            out["perturbation_reference_cpu_s"] = ref_cpu
             out["perturbation_pixels_px_steps_per_s"] = px_steps / (seconds - ref)
             out["perturbation_pixels_px_steps_per_cpu_s"] = px_steps / (cpu - ref_cpu)
             out["perturbation_fallback_pixels"] = grids[name].meta["fallback_pixels"]
