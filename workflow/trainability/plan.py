@@ -65,8 +65,9 @@ LYAPUNOV_FACTOR = 16.0  # twin run ~7x and tangent run ~3-7x a sweep's step (wid
 # machine (benchmarks/precision.py, docs/precision.md); not calibrated (a calibration would take
 # hours), and under auto every sweep is priced so: an upper bound, as the plan's header says
 FLOAT64X2_FACTOR = 100.0
-# engine.arithmetic perturbation: a pixel-step of the differences, plus the reference run
-# amortised over a keyframe (benchmarks/precision.py, docs/precision.md)
+# engine.arithmetic perturbation: 2.0-2.6x float64 per pixel-step, 3.0-3.4x with the reference
+# run of small windows (CPU time, benchmarks/precision.py, docs/precision.md); 4x leaves room
+# for the reference runs of small keyframes and for pixels computed again in double-double
 PERTURBATION_FACTOR = 4.0
 LYAPUNOV_COMPILES = 3  # the sweep, the twin run and the tangent run
 TOY_COMPILES = 3  # shape buckets of a toy study's sweeps
