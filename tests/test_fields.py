@@ -13,7 +13,7 @@ from conftest import REPO
 
 from trainability.cli import build_parser, main
 from trainability.condition import AXES, GROUPS, Condition, ConditionError
-from trainability.engine import DTYPES, ENGINES
+from trainability.engine import ARITHMETICS, DTYPES, ENGINES
 from trainability.fields import flag, from_arguments, problem, reference_table, specs
 
 SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
@@ -38,6 +38,7 @@ def test_the_schema_file_carries_every_field_as_declared():
         assert CONDITION[name] == prop, f"schema property {name} differs; {HOW}"
     engine = SCHEMA["properties"]["engine"]["properties"]
     assert tuple(engine["name"]["enum"]) == ENGINES and tuple(engine["dtype"]["enum"]) == DTYPES
+    assert tuple(engine["arithmetic"]["enum"]) == ARITHMETICS
 
 
 def test_the_config_reference_is_the_generated_table():

@@ -15,7 +15,7 @@ from trainability.pixels import axis_values
 from trainability.sweep import Engine, sweep
 from trainability.window import PrecisionError, Window
 
-X2 = Engine(dtype="float64x2")
+X2 = Engine(dtype="float64x2", arithmetic="doubledouble")  # perturbation: test_perturbation
 SMALL = {"width": 4, "dataset_size": 6, "steps": 30}
 
 

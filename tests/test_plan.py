@@ -192,21 +192,28 @@ def test_time_scales_with_pixels_steps_and_network_and_regimes_differ():
     assert cal.seconds(one) == pytest.approx(cal.seconds(deep) / 100)
 
 
-def test_double_double_sweeps_are_priced_at_their_measured_factor_of_float64():
-    """engine.dtype float64x2 (or auto, as an upper bound): every sweep's training costs
-    FLOAT64X2_FACTOR times the float64 figure; toys and the Lyapunov grid are float64."""
-    from trainability.plan import FLOAT64X2_FACTOR
+@pytest.mark.parametrize("arithmetic", ["doubledouble", "auto"])
+def test_float64x2_sweeps_are_priced_at_their_measured_factor_of_float64(arithmetic):
+    """engine.dtype float64x2 (or auto, as an upper bound): every sweep's training costs its
+    arithmetic's factor times the float64 figure (perturbation where engine.arithmetic takes
+    it for the condition, else double-double); toys and the Lyapunov grid are float64."""
+    from trainability.plan import FLOAT64X2_FACTOR, PERTURBATION_FACTOR, float64x2_factor
 
     base = copy(TEST)
     base["conditions"] = {k: base["conditions"][k] for k in ("tanh_minibatch", "relu_auto_zoom")}
     config, study = load_study(base, SCHEMA)
     plain = estimate(config, study, FALLBACK, "test")
     for dtype in ("float64x2", "auto"):
-        config, study = load_study({**base, "engine": {"dtype": dtype}}, SCHEMA)
+        engine = {"dtype": dtype, "arithmetic": arithmetic}
+        config, study = load_study({**base, "engine": engine}, SCHEMA)
         extended = estimate(config, study, FALLBACK, "test")
         for a, b in zip(plain.works, extended.works, strict=True):
-            factor = FLOAT64X2_FACTOR if a.owner in study else 1.0  # a condition's sweeps
+            factor = 1.0  # toys, Lyapunov: float64
+            if a.owner in study:  # a condition's sweeps
+                factor = float64x2_factor(study[a.owner].condition, arithmetic)
             assert extended.train_seconds(b) == pytest.approx(factor * plain.train_seconds(a))
+    named = {float64x2_factor(study[k].condition, arithmetic) for k in base["conditions"]}
+    assert named == {FLOAT64X2_FACTOR if arithmetic == "doubledouble" else PERTURBATION_FACTOR}
     assert {"lyapunov", "toys.strip"} <= {w.owner for w in plain.works if plain.train_seconds(w)}
 
 

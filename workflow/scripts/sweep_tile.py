@@ -22,6 +22,7 @@ grid = sweep(
     Engine(
         name=engine["name"],
         dtype=engine["dtype"],
+        arithmetic=engine["arithmetic"],
         chunk=engine["chunk"] or default_chunk(),
         threads=sm.threads,
         refine=(engine.get("refine") or 0) if sm.params.keyframe is not None else 0,

@@ -19,7 +19,10 @@ sm = snakemake  # noqa: F821
 zoom, engine = sm.params.zoom, sm.params.engine
 cond = Condition(**sm.params.condition)
 engine = Engine(
-    name=engine["name"], dtype=engine["dtype"], chunk=engine["chunk"] or default_chunk()
+    name=engine["name"],
+    dtype=engine["dtype"],
+    arithmetic=engine["arithmetic"],
+    chunk=engine["chunk"] or default_chunk(),
 )
 if zoom["target"] == "auto":
     path = auto_path(

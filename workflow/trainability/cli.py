@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from trainability.condition import AXES, GROUPS, Condition
-from trainability.engine import DTYPES, ENGINES, available_cores
+from trainability.engine import ARITHMETICS, DTYPES, ENGINES, available_cores
 from trainability.fields import add_arguments, from_arguments
 
 
@@ -118,6 +118,14 @@ def _add_sweep(sub) -> None:
         "windows narrower than float64 resolves; auto: float64 while it suffices, else float64x2",
     )
     eng.add_argument(
+        "--arithmetic",
+        choices=ARITHMETICS,
+        default=ARITHMETICS[0],
+        help="float64x2's arithmetic: perturbation (one double-double reference run, pixels as "
+        "float64 differences: a few times float64's cost), doubledouble (every pixel, ~100x; "
+        "more conditions) or auto (perturbation where it supports the condition)",
+    )
+    eng.add_argument(
         "--chunk",
         type=_int_at_least(1),
         default=None,
@@ -168,6 +176,7 @@ def _run_sweep(args) -> None:
     engine = Engine(
         name=args.engine,
         dtype=args.dtype,
+        arithmetic=args.arithmetic,
         chunk=args.chunk or default_chunk(),
         threads=args.threads,
         early_exit=not args.no_early_exit,

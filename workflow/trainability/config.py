@@ -95,12 +95,13 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
     if "toys" in config:
         config["toys"] = _toy_settings(config["toys"], schema)
     conditions = {}
+    precision = (config["engine"]["dtype"], config["engine"]["arithmetic"])
     for name, entry in config["conditions"].items():
         zoom = {**BUILTIN_ZOOM, **config["defaults"].get("zoom", {}), **entry.get("zoom", {})}
         settings = {**config["defaults"], **entry, "zoom": zoom}
         group = settings.get("group")
         if "seeds" not in settings:
-            conditions[name] = _study_condition(name, settings, group, config["engine"]["dtype"])
+            conditions[name] = _study_condition(name, settings, group, *precision)
             continue
         for member, seed in ensemble_members(name, settings).items():
             if member in config["conditions"]:
@@ -110,7 +111,7 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
                 )
             title = f"{settings.get('title', name)}, seed {seed}"
             member_settings = {**settings, "seed": seed, "title": title}
-            sc = _study_condition(name, member_settings, group, config["engine"]["dtype"])
+            sc = _study_condition(name, member_settings, group, *precision)
             conditions[member] = replace(sc, name=member, ensemble=name)
     if "followup" in config:
         if "seeds" in config["followup"]["base"]:
@@ -120,7 +121,7 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
             )
         for family, name, entry in followup_entries(config["followup"]):
             settings = {**config["followup"]["base"], **entry, "zoom": BUILTIN_ZOOM}
-            conditions[name] = _study_condition(name, settings, family, config["engine"]["dtype"])
+            conditions[name] = _study_condition(name, settings, family, *precision)
     return config, conditions
 
 
@@ -215,7 +216,11 @@ def validate(config: dict, schema: dict) -> None:
 
 
 def _study_condition(
-    name: str, entry: dict, family: str | None = None, dtype: str = "float64"
+    name: str,
+    entry: dict,
+    family: str | None = None,
+    dtype: str = "float64",
+    arithmetic: str = "auto",
 ) -> StudyCondition:
     settings = {**BUILTIN_STUDY, **entry}
     known = {f.name for f in fields(Condition)}
@@ -224,7 +229,7 @@ def _study_condition(
         resolution = settings["resolution"]
         window = Window.square(settings["window"], resolution)  # decimal text: exact bounds
         if dtype in ("float64x2", "auto"):  # float64x2's refusals, before any job
-            dtype = resolve(Engine(dtype=dtype), condition, window).dtype
+            dtype = resolve(Engine(dtype=dtype, arithmetic=arithmetic), condition, window).dtype
         if dtype == "float64x2":
             axes_x2(window, condition.x_scale, condition.y_scale)  # its precision guard
         else:

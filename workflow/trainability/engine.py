@@ -15,6 +15,13 @@ Precisions (``dtype``): ``float64`` (the reference's), ``float32`` (a preview), 
 (double-double arithmetic, ~32 digits, for windows narrower than float64 resolves:
 `trainability.float64x2`) and ``auto`` (float64 where the window's float64 guard passes, else
 float64x2; resolved per window when a sweep starts and recorded as the one used).
+
+The arithmetic inside float64x2 (``arithmetic``): ``perturbation`` (one reference run in
+double-double, every pixel as its float64 difference from it: a few times float64's cost,
+`trainability.perturbation`), ``doubledouble`` (every pixel in double-double, ~100× float64,
+computes more conditions) or ``auto`` (perturbation where it supports the condition, else
+double-double); resolved when a sweep starts and recorded as the one used. It means nothing for
+the other dtypes.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from dataclasses import dataclass
 
 ENGINES = ("fused", "autodiff")
 DTYPES = ("float64", "float32", "float64x2", "auto")
+ARITHMETICS = ("auto", "perturbation", "doubledouble")
 
 
 def available_cores() -> int:
@@ -40,6 +48,7 @@ class Engine:
 
     name: str = ENGINES[0]
     dtype: str = DTYPES[0]
+    arithmetic: str = ARITHMETICS[0]
     chunk: int = 128
     segment: int = 25
     block: int = 8192
@@ -52,6 +61,10 @@ class Engine:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}; got {self.name!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {self.dtype!r}")
+        if self.arithmetic not in ARITHMETICS:
+            raise ValueError(
+                f"arithmetic must be one of {', '.join(ARITHMETICS)}; got {self.arithmetic!r}"
+            )
         for name in ("chunk", "segment", "block", "threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

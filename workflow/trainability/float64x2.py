@@ -80,11 +80,29 @@ def auto_dtype(cond: Condition, window) -> str:
 
 def resolve(engine, cond: Condition, window):
     """``engine`` with its dtype made concrete (``auto`` → `auto_dtype`), float64x2 checked to
-    support the condition (`check`)."""
+    support the condition (`check`) and its arithmetic made concrete (`resolve_arithmetic`)."""
     dtype = auto_dtype(cond, window) if engine.dtype == "auto" else engine.dtype
+    arithmetic = engine.arithmetic
     if dtype == NAME:
         check(cond, engine.name)
-    return engine if dtype == engine.dtype else dataclasses.replace(engine, dtype=dtype)
+        arithmetic = resolve_arithmetic(engine.arithmetic, cond, engine.name)
+    if (dtype, arithmetic) == (engine.dtype, engine.arithmetic):
+        return engine
+    return dataclasses.replace(engine, dtype=dtype, arithmetic=arithmetic)
+
+
+def resolve_arithmetic(arithmetic: str, cond: Condition, engine_name: str = "fused") -> str:
+    """The arithmetic float64x2 computes ``cond`` with: ``auto`` → perturbation where it
+    supports the condition, else doubledouble; ``perturbation`` refuses what it does not
+    compute (`trainability.perturbation.check`)."""
+    from trainability import perturbation
+
+    if arithmetic == "auto":
+        supported = perturbation.problem(cond, engine_name) is None
+        return perturbation.NAME if supported else "doubledouble"
+    if arithmetic == perturbation.NAME:
+        perturbation.check(cond, engine_name)
+    return arithmetic
 
 
 def pixel_table(cond: Condition, xs, ys) -> dict[str, np.ndarray]:

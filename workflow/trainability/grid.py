@@ -99,7 +99,8 @@ def merge_tiles(tiles: list[Grid]) -> Grid:
     """Assemble the tiles of one window (any order) into the whole grid.
 
     Each tile's meta names its position (``tile``, ``tiles``); all tiles must come from the
-    same computation (identical meta apart from the tile index) and cover the split exactly.
+    same computation (identical meta apart from the tile index and per-tile counts,
+    `PER_TILE`, which add up) and cover the split exactly.
     """
     if not tiles:
         raise ValueError("merge_tiles needs at least one tile")
@@ -121,6 +122,9 @@ def merge_tiles(tiles: list[Grid]) -> Grid:
     y = np.concatenate([by_index[(i, 0)].y for i in range(ti)])
     optional = {k: block(k) if getattr(tiles[0], k) is not None else None for k in OPTIONAL_KEYS}
     meta = dict(common, tile=None, tiles=[1, 1])
+    for key in PER_TILE:
+        if key in tiles[0].meta:
+            meta[key] = sum(grid.meta[key] for grid in tiles)
     return Grid(
         values=block("values"),
         converged=block("converged"),
@@ -132,5 +136,10 @@ def merge_tiles(tiles: list[Grid]) -> Grid:
     )
 
 
+# counts of a tile's pixels in its meta, summed over the tiles by `merge_tiles`: pixels the
+# perturbation arithmetic computed again in double-double (`trainability.perturbation`)
+PER_TILE = ("fallback_pixels",)
+
+
 def _without_tile(meta: dict) -> dict:
-    return {k: v for k, v in meta.items() if k not in ("tile",)}
+    return {k: v for k, v in meta.items() if k not in ("tile", *PER_TILE)}

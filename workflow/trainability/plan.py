@@ -26,10 +26,11 @@ divergence) written twice (tiles and merged grid), plus 3 B per pixel for keyfra
 **Wall time** on C cores: max(CPU time / C, the longest chain of jobs that must run one after
 another), i.e. perfect packing; a zoom's search runs before its keyframes.
 
-**Double-double** (``engine.dtype`` float64x2, or auto): every sweep is priced at
-`FLOAT64X2_FACTOR` times its float64 cost, a figure measured once (docs/precision.md), not by the
-calibration, which always times float64; under auto this is an upper bound (windows float64
-resolves run in float64).
+**float64x2** (``engine.dtype`` float64x2, or auto): every sweep is priced at its arithmetic's
+factor times its float64 cost (`float64x2_factor`: `PERTURBATION_FACTOR` where
+``engine.arithmetic`` takes perturbation for the condition, else `FLOAT64X2_FACTOR` for
+double-double), figures measured once (docs/precision.md), not by the calibration, which always
+times float64; under auto this is an upper bound (windows float64 resolves run in float64).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ LYAPUNOV_FACTOR = 16.0  # twin run ~7x and tangent run ~3-7x a sweep's step (wid
 # machine (benchmarks/precision.py, docs/precision.md); not calibrated (a calibration would take
 # hours), and under auto every sweep is priced so: an upper bound, as the plan's header says
 FLOAT64X2_FACTOR = 100.0
+# engine.arithmetic perturbation: 2.0-2.6x float64 per pixel-step, 3.0-3.4x with the reference
+# run of small windows (CPU time, benchmarks/precision.py, docs/precision.md); 4x leaves room
+# for the reference runs of small keyframes and for pixels computed again in double-double
+PERTURBATION_FACTOR = 4.0
 LYAPUNOV_COMPILES = 3  # the sweep, the twin run and the tangent run
 TOY_COMPILES = 3  # shape buckets of a toy study's sweeps
 NOISE_PIXELS = 2**32  # per-pixel noise keys fold in the pixel index as uint32
@@ -111,15 +116,25 @@ class Work:
         return self.grids * self.pixels * self.steps
 
 
+def float64x2_factor(cond: Condition, arithmetic: str) -> float:
+    """Price of a float64x2 pixel-step in float64 pixel-steps under ``engine.arithmetic``."""
+    from trainability.perturbation import problem
+
+    perturbed = arithmetic != "doubledouble" and problem(cond) is None
+    return PERTURBATION_FACTOR if perturbed else FLOAT64X2_FACTOR
+
+
 def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     """Every grid the study computes, and every job it runs (one place; see module doc)."""
     works: list[Work] = []
-    extended = config.get("engine", {}).get("dtype") in ("float64x2", "auto")
+    engine = config.get("engine", {})
+    extended = engine.get("dtype") in ("float64x2", "auto")
     for name, sc in study.items():
         named = (sc.ensemble or name) in config["conditions"]
+        factor = float64x2_factor(sc.condition, engine.get("arithmetic", "auto"))
         for work in _condition_work(name, sc, named):
             if extended and work.regime in ("overview", "deep"):
-                work = replace(work, factor=work.factor * FLOAT64X2_FACTOR)
+                work = replace(work, factor=work.factor * factor)
             works.append(work)
     followup = config.get("followup")
     if followup is not None:
@@ -600,8 +615,9 @@ def run_plan(args) -> None:
     plan = estimate(config, study, cal, source)
     print(f"cost of {path} (engine {engine.get('name')} {engine.get('dtype')}, {backend})")
     if engine.get("dtype") in ("float64x2", "auto"):
-        print(f"sweeps priced at {FLOAT64X2_FACTOR:g}x float64 (double-double, docs/precision.md;"
-              " under auto an upper bound)")  # fmt: skip
+        print(f"sweeps priced at {PERTURBATION_FACTOR:g}x float64 (perturbation) or "
+              f"{FLOAT64X2_FACTOR:g}x (double-double), docs/precision.md; under dtype auto an "
+              "upper bound")  # fmt: skip
     print(plan.table(cores))
     print(plan.summary(cores, config["budget"]).splitlines()[-1])
     check(plan, config)

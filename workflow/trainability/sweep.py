@@ -25,11 +25,12 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import lru_cache, partial
 
 import numpy as np
 
-from trainability import float64x2
+from trainability import float64x2, perturbation
 from trainability._jax import jax, jnp
 from trainability.condition import Condition
 from trainability.engine import DTYPES, ENGINES, Engine
@@ -81,13 +82,17 @@ def sweep(
     engine = float64x2.resolve(engine, cond, window)
     x, y, xs, ys, pixel_index = window_pixels(cond, window, tile, tiles, engine.dtype)
     shape = (len(y), len(x))
-    runner = _Runner(cond, init_problem(cond), engine, cancel)
+    runner = _Runner(cond, init_problem(cond), engine, cancel, window)
     with ThreadPoolExecutor(engine.threads) as pool:
         if engine.refine:
             out = _refined(runner, xs, ys, pixel_index, shape, pool, progress)
         else:
             out = _train(runner, xs, ys, pixel_index, pool, progress)
     values, converged, diverged_at, blowup_at, probe, computed = out
+    meta = sweep_meta(cond, window, engine, tile, tiles)
+    if runner.reference is not None:  # perturbation: its reference and fallback count
+        meta["reference"] = runner.reference.meta()
+        meta["fallback_pixels"] = runner.fallback_pixels
     return Grid(
         values=values.reshape(shape),
         converged=converged.reshape(shape),
@@ -97,7 +102,7 @@ def sweep(
         probe=None if probe is None else probe.reshape(shape),
         blowup_at=blowup_at.reshape(shape),
         computed=computed,
-        meta=sweep_meta(cond, window, engine, tile, tiles),
+        meta=meta,
     )
 
 
@@ -164,6 +169,7 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
         "seed": cond.seed,
         "engine": engine.name,
         "dtype": engine.dtype,
+        "arithmetic": engine.arithmetic if engine.dtype == float64x2.NAME else None,
         "chunk": engine.chunk,
         "early_exit": engine.early_exit,
         **({"refine": engine.refine} if engine.refine else {}),  # absent: every pixel computed
@@ -179,12 +185,16 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
 class _Runner:
     """Advances blocks of pixels through training with one compiled segment function."""
 
-    def __init__(self, cond: Condition, problem: Problem, engine: Engine, cancel=None):
+    def __init__(self, cond: Condition, problem: Problem, engine: Engine, cancel=None, window=None):
         self.cond = cond
+        self.problem = problem
         self.engine = engine
         self.cancel = cancel
-        self.extended = engine.dtype == float64x2.NAME
-        dtype = np.dtype(np.float64 if self.extended else engine.dtype)
+        # float64x2's arithmetic (`trainability.perturbation` or double-double), else None
+        arithmetic = engine.arithmetic if engine.dtype == float64x2.NAME else None
+        self.extended = arithmetic == "doubledouble"
+        self.perturbed = arithmetic == perturbation.NAME
+        dtype = np.dtype(np.float64 if arithmetic else engine.dtype)
         self.dtype = dtype
         self.weights0 = tuple(w.astype(dtype) for w in problem.weights)
         self.optimizer = optimizer(cond, {})  # its init only: the state starts at zero
@@ -194,23 +204,33 @@ class _Runner:
             None if problem.minibatches is None else jnp.asarray(problem.minibatches),
             jnp.asarray(problem.x_probe, dtype),
         )
+        self.reference, self.fallback_pixels = None, 0
+        if self.perturbed:  # the window's reference run, in double-double
+            start = initial_weights(cond, self.weights0, {}, np.zeros(1, np.int64), dtype)
+            self.reference = perturbation.reference(cond, window, start, *self.data[:3])
+            self.data = (*self.data[:3], perturbation.trajectory_arrays(self.reference))
         self.segment_fn = _compiled_segment(
-            cond, engine.name, engine.segment, _retire_factor(engine, cond), self.extended
+            cond, engine.name, engine.segment, _retire_factor(engine, cond), arithmetic
         )
 
     def run_block(self, xs, ys, pixel_index, pool):
         cond, engine = self.cond, self.engine
         n = len(xs)
-        if self.extended:  # double-doubles: a trailing axis (hi, lo); initial weights exact
+        if self.extended or self.perturbed:  # double-doubles: a trailing axis (hi, lo)
             table = float64x2.pixel_table(cond, xs, ys)
         else:
             table = pixel_table(cond, xs, ys, self.dtype)
         weights = initial_weights(cond, self.weights0, table, pixel_index, self.dtype)
-        if self.extended:
-            weights = [np.stack([w, np.zeros_like(w)], axis=-1) for w in weights]
         opt_state = [np.array(s) for s in self.optimizer.init(weights)]
         hp = step_table(table)
-        start = float64x2.tally_start(n) if self.extended else tally_start(n, self.dtype)
+        if self.extended:  # initial weights exact: lo = 0
+            weights = [np.stack([w, np.zeros_like(w)], axis=-1) for w in weights]
+        if self.perturbed:  # differences from the reference, and who is flagged
+            weights = [np.zeros_like(w) for w in weights]
+            opt_state = [np.zeros(n, bool)]
+            hp = {"dlr": perturbation.lr_differences(table["lr"], self.reference.lr)}
+        dd_tally = self.extended or self.perturbed
+        start = float64x2.tally_start(n) if dd_tally else tally_start(n, self.dtype)
         tally = [np.array(a) for a in start]
         probe = np.full(n, np.nan, self.dtype)
         own_data = None  # per-pixel data (seed_mode per_pixel): each pixel's X and Y
@@ -252,14 +272,30 @@ class _Runner:
                 probe[idx] = probe_new[:k]
             live = live[tally[4][live]]
 
-        finish = float64x2.tally_values if self.extended else tally_values
+        finish = float64x2.tally_values if dd_tally else tally_values
         values, converged = finish(Tally(*tally), cond.steps)
-        return values, converged, tally[5], tally[6], probe.astype(np.float64)
+        out = (values, converged, tally[5], tally[6], probe.astype(np.float64))
+        if self.perturbed:
+            self._fall_back(out, np.flatnonzero(opt_state[0]), xs, ys, pixel_index, pool)
+        return out
+
+    def _fall_back(self, out, flagged, xs, ys, pixel_index, pool) -> None:
+        """Compute the pixels perturbation flagged again in double-double, into ``out``
+        (`trainability.perturbation`: on chunks of a fixed size, so tiles stay the whole)."""
+        if flagged.size == 0:
+            return
+        chunk = min(self.engine.chunk, perturbation.FALLBACK_CHUNK)
+        engine = replace(self.engine, arithmetic="doubledouble", chunk=chunk)
+        runner = _Runner(self.cond, self.problem, engine, self.cancel)
+        again = runner.run_block(xs[flagged], ys[flagged], pixel_index[flagged], pool)
+        for array, new in zip(out, again, strict=True):
+            array[flagged] = new
+        self.fallback_pixels += int(flagged.size)
 
 
 @lru_cache(maxsize=16)
 def _compiled_segment(
-    cond: Condition, engine_name: str, length: int, retire_factor, extended: bool = False
+    cond: Condition, engine_name: str, length: int, retire_factor, arithmetic: str | None = None
 ):
     """The jitted segment function of a condition, kept for later sweeps of the same condition
     (tiles, keyframes, tests) so that each compiles once per process. A cache of pure
@@ -271,7 +307,7 @@ def _compiled_segment(
             engine_name=engine_name,
             length=length,
             retire_factor=retire_factor,
-            extended=extended,
+            arithmetic=arithmetic,
         )
     )
 
@@ -291,14 +327,22 @@ def _retire_factor(engine: Engine, cond: Condition) -> float | None:
     return RETIRE_FACTOR if cond.readout == "loss" else math.inf
 
 
-def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor, extended=False):
+def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor, arithmetic=None):
     """``length`` training steps of one chunk, from step t0, inside one `lax.scan`
-    (``extended``: in double-double, `trainability.float64x2`)."""
+    (float64x2's ``arithmetic``: ``doubledouble``, `trainability.float64x2`, or
+    ``perturbation``, `trainability.perturbation`)."""
     X, Y, minibatches, x_probe = data
+    extended = arithmetic == "doubledouble"
 
     def step(carry, s):
-        weights, opt_state, tally, probe = carry
         t = t0 + s
+        if arithmetic == perturbation.NAME:
+            # data's last entry holds the reference run (`_Runner`; no probe readout here)
+            carry = perturbation.segment_step(
+                carry, t, hp, data, cond=cond, retire_factor=retire_factor
+            )
+            return carry, None
+        weights, opt_state, tally, probe = carry
         if extended:
             weights, loss = float64x2.train_step(weights, t, hp, (X, Y, minibatches), cond=cond)
             tally = float64x2.tally_step(tally, loss, t, cond.steps, retire_factor)
