@@ -5,10 +5,12 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 from trainability.condition import Condition  # noqa: E402
+from trainability.coordinates import coordinate  # noqa: E402
 from trainability.sweep import Engine, default_chunk  # noqa: E402
 from trainability.window import Window  # noqa: E402
 from trainability.zoom import (  # noqa: E402
     auto_path,
+    boundary_path,
     concentric_path,
     descend,
     fixed_path,
@@ -18,9 +20,8 @@ from trainability.zoom import (  # noqa: E402
 sm = snakemake  # noqa: F821
 zoom, engine = sm.params.zoom, sm.params.engine
 cond = Condition(**sm.params.condition)
-engine = Engine(
-    name=engine["name"], dtype=engine["dtype"], chunk=engine["chunk"] or default_chunk()
-)
+engine = Engine(name=engine["name"], dtype=zoom["dtype"], chunk=engine["chunk"] or default_chunk())
+exact = {"resolution": zoom["resolution"]}  # keyframes past float64 in exact arithmetic
 if zoom["target"] == "auto":
     path = auto_path(
         cond,
@@ -29,10 +30,25 @@ if zoom["target"] == "auto":
         zoom["levels"],
         zoom["search_resolution"],
         engine,
+        **exact,
     )
 elif zoom["target"] == "panel":
     above = concentric_path(Window(**sm.params.panel).bounds, zoom["outer_width"])
-    path = descend(cond, above, zoom["levels"], zoom["search_resolution"], engine)
+    path = descend(cond, above, zoom["levels"], zoom["search_resolution"], engine, **exact)
+elif zoom["target"] == "boundary":  # on the line through the outer keyframe's centre
+    cx, cy = Window(**sm.params.window).centre()
+    half = zoom["outer_width"] / 2
+    path = boundary_path(
+        cond,
+        (cx - half, cx + half, cy),
+        zoom["outer_width"],
+        zoom["levels"],
+        doublings=zoom["doublings"],
+        resolution=zoom["resolution"],
+        engine=engine,
+    )
 else:
-    path = fixed_path(zoom["target"], zoom["outer_width"], zoom["levels"])
+    target = [coordinate(v) for v in zoom["target"]]  # decimal text: exact
+    path = fixed_path(target, zoom["outer_width"], zoom["levels"], doublings=zoom["doublings"],
+                      **exact)  # fmt: skip
 save_path(sm.output[0], path)

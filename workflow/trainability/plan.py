@@ -55,8 +55,8 @@ from trainability.calibration import (
 )
 from trainability.condition import Condition
 from trainability.config import ConfigError, StudyCondition
-from trainability.window import Window
-from trainability.zoom import panel_levels
+from trainability.window import Window, min_width
+from trainability.zoom import POINT_PIXELS, panel_levels
 
 REGIME_WIDTH = 1.0  # decades: a window narrower than this on a log axis is "deep"
 LYAPUNOV_FACTOR = 16.0  # twin run ~7x and tangent run ~3-7x a sweep's step (width 8 and 16)
@@ -64,6 +64,7 @@ LYAPUNOV_FACTOR = 16.0  # twin run ~7x and tangent run ~3-7x a sweep's step (wid
 # machine (benchmarks/precision.py, docs/precision.md); not calibrated (a calibration would take
 # hours), and under auto every sweep is priced so: an upper bound, as the plan's header says
 FLOAT64X2_FACTOR = 100.0
+BISECTION_POINTS = 17  # pixels per level of a boundary search (trainability.boundary)
 LYAPUNOV_COMPILES = 3  # the sweep, the twin run and the tangent run
 TOY_COMPILES = 3  # shape buckets of a toy study's sweeps
 NOISE_PIXELS = 2**32  # per-pixel noise keys fold in the pixel index as uint32
@@ -118,7 +119,8 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     for name, sc in study.items():
         named = (sc.ensemble or name) in config["conditions"]
         for work in _condition_work(name, sc, named):
-            if extended and work.regime in ("overview", "deep"):
+            zoomed = work.kind in ("zoom search", "keyframes")  # priced by zoom.dtype
+            if extended and not zoomed and work.regime in ("overview", "deep"):
                 work = replace(work, factor=work.factor * FLOAT64X2_FACTOR)
             works.append(work)
     followup = config.get("followup")
@@ -213,35 +215,51 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
     zoom = sc.zoom
     if zoom is None:
         return works
+    shrink = 2.0**zoom.doublings
     if zoom.target == "panel":  # concentric down to the panel, searched below it
         above = panel_levels(sc.panel.bounds, zoom.outer_width)
         outer = (sc.panel.x_max - sc.panel.x_min) * 2.0**above
         widths = [outer / 2.0**k for k in range(zoom.levels)]
         search = widths[above:-1]
+        place = sc.panel.bounds
     else:
-        widths = [zoom.outer_width / 2.0**k for k in range(zoom.levels)]
+        widths = [zoom.outer_width / shrink**k for k in range(zoom.levels)]
         search = widths[:-1] if zoom.target == "auto" else []
-    side = zoom.search_resolution
+        if zoom.target == "boundary":  # bisection rows of 17 pixels, 16x narrower each
+            finest = widths[-1] / (POINT_PIXELS * (zoom.resolution - 1))
+            rows = math.ceil(math.log(zoom.outer_width / finest, BISECTION_POINTS - 1))
+            search = [zoom.outer_width / (BISECTION_POINTS - 1) ** k for k in range(rows)]
+        place = sc.window.bounds if not isinstance(zoom.target, tuple) else zoom.target
+    coordinate = max(abs(float(v)) for v in place)  # the float64 limit grows with it
+    side = BISECTION_POINTS if zoom.target == "boundary" else zoom.search_resolution
+    search_pixels = BISECTION_POINTS if zoom.target == "boundary" else side * side
     for regime in ("overview", "deep"):
-        n = sum(1 for w in search if _width_regime(w) == regime)
-        if n:
-            works.append(
-                Work(
-                    name,
-                    "zoom search",
-                    side * side,
-                    cond.steps,
-                    regime,
-                    size,
-                    grids=n,
-                    jobs=0,
-                    compiles=0,
-                    job_bytes=_sweep_job_bytes(cond, side * side),
-                    noise=noisy,
-                    serial=True,
-                    where=f"{where}.zoom",
-                )
+        for extended in (False, True):
+            n = sum(
+                1
+                for w in search
+                if _width_regime(w) == regime
+                and _extended(zoom.dtype, w, coordinate, side) == extended
             )
+            if n:
+                works.append(
+                    Work(
+                        name,
+                        "zoom search",
+                        search_pixels,
+                        cond.steps,
+                        regime,
+                        size,
+                        grids=n,
+                        factor=FLOAT64X2_FACTOR if extended else 1.0,
+                        jobs=0,
+                        compiles=0,
+                        job_bytes=_sweep_job_bytes(cond, search_pixels),
+                        noise=noisy,
+                        serial=True,
+                        where=f"{where}.zoom",
+                    )
+                )
     works.append(  # the path job (a search, or a fixed target written out)
         Work(name, "zoom path", grids=0, jobs=1, compiles=int(bool(search)), where=where)
     )
@@ -249,27 +267,34 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
     zi, zj = zoom.tiles
     ktile = -(-zoom.resolution // zi) * -(-zoom.resolution // zj)
     for regime in ("overview", "deep"):
-        n = sum(1 for w in widths if _width_regime(w) == regime)
-        if n:
-            works.append(
-                Work(
-                    name,
-                    "keyframes",
-                    kp,
-                    cond.steps,
-                    regime,
-                    size,
-                    grids=n,
-                    job_pixels=ktile,
-                    jobs=n * (zi * zj + 1),  # tiles and merge of each keyframe
-                    compiles=_compilations(n * zi * zj),
-                    job_bytes=max(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES),
-                    output_bytes=n * kp * (2 * GRID_FILE_BYTES + IMAGE_BYTES),
-                    noise=noisy,
-                    where=f"{where}.zoom",
-                    remedy=_remedy(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES, "zoom"),
-                )
+        for extended in (False, True):
+            n = sum(
+                1
+                for w in widths
+                if _width_regime(w) == regime
+                and _extended(zoom.dtype, w, coordinate, zoom.resolution) == extended
             )
+            if n:
+                works.append(
+                    Work(
+                        name,
+                        "keyframes",
+                        kp,
+                        cond.steps,
+                        regime,
+                        size,
+                        grids=n,
+                        factor=FLOAT64X2_FACTOR if extended else 1.0,
+                        job_pixels=ktile,
+                        jobs=n * (zi * zj + 1),  # tiles and merge of each keyframe
+                        compiles=_compilations(n * zi * zj),
+                        job_bytes=max(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES),
+                        output_bytes=n * kp * (2 * GRID_FILE_BYTES + IMAGE_BYTES),
+                        noise=noisy,
+                        where=f"{where}.zoom",
+                        remedy=_remedy(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES, "zoom"),
+                    )
+                )
     works.append(  # keyframe strip and dimension plot, and the video: all keyframes loaded
         Work(
             name,
@@ -281,6 +306,14 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
         )
     )
     return works
+
+
+def _extended(dtype: str, width: float, coordinate: float, resolution: int) -> bool:
+    """Whether a zoom of ``dtype`` sweeps a keyframe ``width`` decades wide at ``coordinate``
+    in double-double: always with float64x2, with auto where float64 does not resolve it."""
+    if dtype == "float64x2":
+        return True
+    return dtype == "auto" and width < min_width(coordinate, coordinate, resolution)
 
 
 def _toy_work(study: str, s: dict) -> Work:
