@@ -16,7 +16,7 @@ from trainability.config import ConfigError, load_study
 from trainability.coordinates import axes_x2, exact, shifted, text
 from trainability.model import init_problem
 from trainability.sweep import Engine, sweep
-from trainability.window import PrecisionError, Window
+from trainability.window import PrecisionError
 from trainability.zoom import (
     ZoomPath,
     boundary_path,
@@ -148,7 +148,8 @@ def test_descend_goes_on_in_exact_arithmetic_past_float64():
     path = descend(cond, start, 5, 8, AUTO, resolution=8)
     assert all(isinstance(b, float) for b in path.bounds[0])
     assert all(isinstance(b, Fraction) for b in path.bounds[-1])  # 2.5e-15 decades: exact
-    first_exact = next(k for k, b in enumerate(path.bounds) if any(isinstance(v, Fraction) for v in b))
+    exact_ones = [any(isinstance(v, Fraction) for v in b) for b in path.bounds]
+    first_exact = exact_ones.index(True)
     _nested_and_halving(path, first_exact=first_exact - 1)  # its parent halved exactly
     for k in range(path.levels):
         labels = sweep(cond, path.window(k, 8), AUTO).converged
@@ -157,7 +158,8 @@ def test_descend_goes_on_in_exact_arithmetic_past_float64():
 
 def test_exact_windows_are_drawn_in_offsets():
     deep = ("1.5", "1.5000000000000000000000004", "2", "2.0000000000000000000000004")
-    half = ("1.5000000000000000000000001", "1.5000000000000000000000003", "2", "2.0000000000000000000000002")  # fmt: skip
+    half = ("1.5000000000000000000000001", "1.5000000000000000000000003", "2",
+            "2.0000000000000000000000002")  # fmt: skip
     a, b = shifted([deep, half])
     assert a == (0.0, 4e-25, 0.0, 4e-25) and b == (1e-25, 3e-25, 0.0, 2e-25)
     assert shifted([(0.5, 1.0, 2, 3)]) == [(0.5, 1.0, 2.0, 3.0)]  # floats as they are

@@ -18,6 +18,8 @@ path = boundary_path(
     zoom["levels"],
     doublings=zoom["doublings"],
     resolution=zoom["resolution"],
-    engine=Engine(name=engine["name"], dtype=zoom["dtype"], chunk=engine["chunk"] or default_chunk()),
+    engine=Engine(
+        name=engine["name"], dtype=zoom["dtype"], chunk=engine["chunk"] or default_chunk()
+    ),
 )
 save_path(sm.output[0], path)

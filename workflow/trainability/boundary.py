@@ -14,7 +14,8 @@ the engine's ``dtype``; with ``auto`` it is float64 while float64 tells the row'
 and float64x2 below that. Where a pixel's label depends on the last bits of its learning rate
 (the chaotic band), a bracket end swept again at the next level may change label; the level
 then keeps the leftmost change it finds, and stops with a clear error if its row has a single
-label.
+label. A row past the engine's precision ends the search early, at the finest bracket the
+arithmetic draws (a note in its last level says so).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from trainability.condition import Condition
 from trainability.coordinates import exact, text
 from trainability.sweep import Engine, sweep
-from trainability.window import Window
+from trainability.window import PrecisionError, Window
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +73,13 @@ def locate(
     levels = []
     while True:
         window = Window(lo, hi, y, y + (hi - lo), points, 2)
-        grid = sweep(cond, window, engine, tile=(0, 0), tiles=(2, 1))
+        try:
+            grid = sweep(cond, window, engine, tile=(0, 0), tiles=(2, 1))
+        except PrecisionError:
+            if not levels:
+                raise
+            levels.append({"stopped": "the next row is past the engine's precision"})
+            return BoundaryPoint((lo + hi) / 2, y, lo, hi, tuple(levels))
         labels = grid.converged[0]
         if len(levels) == 0 and labels[0] == labels[-1]:
             raise ValueError(

@@ -55,7 +55,7 @@ class ZoomSettings:
     """A condition's zoom sequence: ``levels`` keyframes halving from ``outer_width`` decades."""
 
     levels: int
-    target: str | tuple[float, float]  # "auto", "panel", "boundary" or a log10 centre (exact past float64)
+    target: str | tuple[float, float]  # "auto", "panel", "boundary" or a log10 centre
     outer_width: float  # decades of the outer keyframe (target panel: its least width)
     resolution: int
     tiles: tuple[int, int]

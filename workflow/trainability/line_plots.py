@@ -29,6 +29,8 @@ def save_zoom_dimension(path, fields, windows, title: str) -> None:
     of zoom below the first keyframe.  Refused keyframes leave a gap in the line and are marked
     with a grey x on the axis, with the reason in the legend; never drawn as a number."""
     estimates = keyframe_estimates(fields)
+    from trainability.coordinates import width
+
     widths = np.array([width(w[0], w[1]) for w in windows])  # exact bounds: exactly
     depth = np.log10(widths[0] / widths)
     dims = np.array([math.nan if e.refused else e.median_local_slope for e in estimates])
@@ -275,7 +277,8 @@ def save_fractal_end_figure(path, summaries: list[dict], keyframes: list[dict], 
     prediction log10(W·ln 10) + λT/ln 10."""
     fig = Figure(figsize=(10, 4.2), dpi=120)
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    left.axhline(threshold, color="0.5", ls="--", lw=0.8, label=f"smooth: interval <= {threshold:g}")
+    left.axhline(threshold, color="0.5", ls="--", lw=0.8,
+                 label=f"smooth: interval <= {threshold:g}")  # fmt: skip
     low = 0.8
     for k, summary in enumerate(summaries):
         steps, colour = summary["steps"], f"C{k}"

@@ -29,7 +29,8 @@ another), i.e. perfect packing; a zoom's search runs before its keyframes.
 **Double-double** (``engine.dtype`` float64x2, or auto): every sweep is priced at
 `FLOAT64X2_FACTOR` times its float64 cost, a figure measured once (docs/precision.md), not by the
 calibration, which always times float64; under auto this is an upper bound (windows float64
-resolves run in float64).
+resolves run in float64). A zoom's search and keyframes follow ``zoom.dtype`` (by default the
+engine's) the same way.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from trainability.calibration import (
 )
 from trainability.condition import Condition
 from trainability.config import ConfigError, StudyCondition
-from trainability.window import Window, min_width
+from trainability.window import Window
 from trainability.zoom import POINT_PIXELS, panel_levels
 
 REGIME_WIDTH = 1.0  # decades: a window narrower than this on a log axis is "deep"
@@ -221,7 +222,6 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
         outer = (sc.panel.x_max - sc.panel.x_min) * 2.0**above
         widths = [outer / 2.0**k for k in range(zoom.levels)]
         search = widths[above:-1]
-        place = sc.panel.bounds
     else:
         widths = [zoom.outer_width / shrink**k for k in range(zoom.levels)]
         search = widths[:-1] if zoom.target == "auto" else []
@@ -229,37 +229,30 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
             finest = widths[-1] / (POINT_PIXELS * (zoom.resolution - 1))
             rows = math.ceil(math.log(zoom.outer_width / finest, BISECTION_POINTS - 1))
             search = [zoom.outer_width / (BISECTION_POINTS - 1) ** k for k in range(rows)]
-        place = sc.window.bounds if not isinstance(zoom.target, tuple) else zoom.target
-    coordinate = max(abs(float(v)) for v in place)  # the float64 limit grows with it
-    side = BISECTION_POINTS if zoom.target == "boundary" else zoom.search_resolution
-    search_pixels = BISECTION_POINTS if zoom.target == "boundary" else side * side
+    search_pixels = BISECTION_POINTS if zoom.target == "boundary" else zoom.search_resolution**2
+    # zoom.dtype float64x2 or auto: every sweep at FLOAT64X2_FACTOR (auto: an upper bound)
+    factor = FLOAT64X2_FACTOR if zoom.dtype in ("float64x2", "auto") else 1.0
     for regime in ("overview", "deep"):
-        for extended in (False, True):
-            n = sum(
-                1
-                for w in search
-                if _width_regime(w) == regime
-                and _extended(zoom.dtype, w, coordinate, side) == extended
-            )
-            if n:
-                works.append(
-                    Work(
-                        name,
-                        "zoom search",
-                        search_pixels,
-                        cond.steps,
-                        regime,
-                        size,
-                        grids=n,
-                        factor=FLOAT64X2_FACTOR if extended else 1.0,
-                        jobs=0,
-                        compiles=0,
-                        job_bytes=_sweep_job_bytes(cond, search_pixels),
-                        noise=noisy,
-                        serial=True,
-                        where=f"{where}.zoom",
-                    )
+        n = sum(1 for w in search if _width_regime(w) == regime)
+        if n:
+            works.append(
+                Work(
+                    name,
+                    "zoom search",
+                    search_pixels,
+                    cond.steps,
+                    regime,
+                    size,
+                    grids=n,
+                    factor=factor,
+                    jobs=0,
+                    compiles=0,
+                    job_bytes=_sweep_job_bytes(cond, search_pixels),
+                    noise=noisy,
+                    serial=True,
+                    where=f"{where}.zoom",
                 )
+            )
     works.append(  # the path job (a search, or a fixed target written out)
         Work(name, "zoom path", grids=0, jobs=1, compiles=int(bool(search)), where=where)
     )
@@ -267,34 +260,28 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
     zi, zj = zoom.tiles
     ktile = -(-zoom.resolution // zi) * -(-zoom.resolution // zj)
     for regime in ("overview", "deep"):
-        for extended in (False, True):
-            n = sum(
-                1
-                for w in widths
-                if _width_regime(w) == regime
-                and _extended(zoom.dtype, w, coordinate, zoom.resolution) == extended
-            )
-            if n:
-                works.append(
-                    Work(
-                        name,
-                        "keyframes",
-                        kp,
-                        cond.steps,
-                        regime,
-                        size,
-                        grids=n,
-                        factor=FLOAT64X2_FACTOR if extended else 1.0,
-                        job_pixels=ktile,
-                        jobs=n * (zi * zj + 1),  # tiles and merge of each keyframe
-                        compiles=_compilations(n * zi * zj),
-                        job_bytes=max(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES),
-                        output_bytes=n * kp * (2 * GRID_FILE_BYTES + IMAGE_BYTES),
-                        noise=noisy,
-                        where=f"{where}.zoom",
-                        remedy=_remedy(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES, "zoom"),
-                    )
+        n = sum(1 for w in widths if _width_regime(w) == regime)
+        if n:
+            works.append(
+                Work(
+                    name,
+                    "keyframes",
+                    kp,
+                    cond.steps,
+                    regime,
+                    size,
+                    grids=n,
+                    factor=factor,
+                    job_pixels=ktile,
+                    jobs=n * (zi * zj + 1),  # tiles and merge of each keyframe
+                    compiles=_compilations(n * zi * zj),
+                    job_bytes=max(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES),
+                    output_bytes=n * kp * (2 * GRID_FILE_BYTES + IMAGE_BYTES),
+                    noise=noisy,
+                    where=f"{where}.zoom",
+                    remedy=_remedy(_sweep_job_bytes(cond, ktile), kp * GRID_JOB_BYTES, "zoom"),
                 )
+            )
     works.append(  # keyframe strip and dimension plot, and the video: all keyframes loaded
         Work(
             name,
@@ -306,14 +293,6 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
         )
     )
     return works
-
-
-def _extended(dtype: str, width: float, coordinate: float, resolution: int) -> bool:
-    """Whether a zoom of ``dtype`` sweeps a keyframe ``width`` decades wide at ``coordinate``
-    in double-double: always with float64x2, with auto where float64 does not resolve it."""
-    if dtype == "float64x2":
-        return True
-    return dtype == "auto" and width < min_width(coordinate, coordinate, resolution)
 
 
 def _toy_work(study: str, s: dict) -> Work:

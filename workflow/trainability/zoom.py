@@ -155,7 +155,7 @@ def _resolves(bounds: Bounds, resolution: int | None) -> bool:
         return True
     try:
         Window.square(bounds, resolution).axes()
-    except PrecisionError:
+    except ValueError:  # a PrecisionError, or bounds already equal as doubles
         return False
     return True
 
@@ -211,7 +211,8 @@ def concentric_path(panel: Bounds, min_outer_width: float = 6.0) -> ZoomPath:
         centre, m = ((x0 + x1) / 2, (y0 + y1) / 2), panel_levels(panel, min_outer_width)
         half = ((x1 - x0) / 2, (y1 - y0) / 2)
         outer = tuple(
-            tuple(coordinate(c + s * h * 2**j) for c, h in zip(centre, half) for s in (-1, 1))
+            tuple(coordinate(c + s * h * 2**j) for c, h in zip(centre, half, strict=True)
+                  for s in (-1, 1))
             for j in range(m, 0, -1)
         )  # fmt: skip
         return ZoomPath((*outer, tuple(coordinate(b) for b in (x0, x1, y0, y1))))
@@ -265,7 +266,7 @@ def check_precision(
     """Raise `PrecisionError` if the deepest keyframe around this centre (or, for an unknown
     auto path, anywhere with coordinates this large) is past the resolution of ``dtype``:
     float64's, or with ``float64x2`` and ``auto`` the double-double guard's."""
-    cx, cy = path_or_centre
+    cx, cy = (v if _any_exact(v) else float(v) for v in path_or_centre)  # numpy: float
     shrink = 2 ** (doublings * (levels - 1))
     if dtype in ("float64x2", "auto"):
         from trainability.coordinates import axes_x2
@@ -277,9 +278,9 @@ def check_precision(
     half = outer_width / float(shrink) / 2
     if not (cx - half < cx + half and cy - half < cy + half):
         raise PrecisionError(
-            f"a zoom {doublings * (levels - 1)} doublings below {outer_width} decades is {2 * half:.2g} decades "
-            f"wide, below float64's resolution around ({cx:.4g}, {cy:.4g}); zoom less deep or "
-            f"set zoom.dtype float64x2 (or auto)"
+            f"a zoom {doublings * (levels - 1)} doublings below {float(outer_width):g} decades is "
+            f"{2 * half:.2g} decades wide, below float64's resolution around ({cx:.4g}, "
+            f"{cy:.4g}); zoom less deep or use dtype float64x2 (or auto)"
         )
     Window(cx - half, cx + half, cy - half, cy + half, resolution, resolution).axes()
 
