@@ -133,7 +133,7 @@ def test_boundary_path_centres_exact_keyframes_on_the_boundary():
     deepest = path.window(path.levels - 1, 8)
     pixel = (exact(deepest.x_max) - exact(deepest.x_min)) / 7
     assert abs(exact(path.centres[-1][0]) - boundary) <= pixel / 16
-    grid = sweep(cond, deepest, AUTO)  # 1.6e-20 decades: both phases, split at the boundary
+    grid = sweep(cond, deepest, AUTO)  # 3.4e-21 decades: both phases, split at the boundary
     assert grid.meta["dtype"] == "float64x2"
     assert grid.converged[:, :4].all() and not grid.converged[:, 4:].any()
     assert "boundary_point" in path.notes[0]

@@ -147,6 +147,8 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
     if name not in study or study[name].ensemble is not None:
         raise ConfigError(f"{where}.condition: {name!r} is not a condition of this config")
     sc = study[name]
+    if (sc.condition.x_scale, sc.condition.y_scale) != ("log", "log"):
+        raise ConfigError(f"{where}.condition: {name!r} must have log axes (its zoom is in decades)")
     steps = entry["steps"]
     per_t = {}
     for key in ("first", "depth"):

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainability.coordinates import width
+from trainability.coordinates import exact, text, width
 from trainability.dimension import Dimension2D, estimate_2d
 
 SMOOTH = 1.1  # a keyframe is smooth when its slope's whole interval lies at or below this
@@ -144,8 +144,11 @@ def study_rows(
         for k, (d, w, e) in enumerate(zip(depth, windows, estimates, strict=True))
     ]
     lam = exponent["exponent"]
+    x0, x1, y0, y1 = (exact(v) for v in windows[0])
     summary = {
         "steps": steps,
+        "x": text((x0 + x1) / 2),  # the boundary point: every keyframe's centre (log10)
+        "y": text((y0 + y1) / 2),
         "status": found.status,
         "d_star": found.d_star,
         "d_above": found.d_above,
