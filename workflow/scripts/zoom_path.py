@@ -35,12 +35,10 @@ if zoom["target"] == "auto":
 elif zoom["target"] == "panel":
     above = concentric_path(Window(**sm.params.panel).bounds, zoom["outer_width"])
     path = descend(cond, above, zoom["levels"], zoom["search_resolution"], engine, **exact)
-elif zoom["target"] == "boundary":  # on the line through the outer keyframe's centre
-    cx, cy = Window(**sm.params.window).centre()
-    half = zoom["outer_width"] / 2
+elif zoom["target"] == "boundary":  # on zoom.line, by bisection
     path = boundary_path(
         cond,
-        (cx - half, cx + half, cy),
+        [coordinate(v) for v in zoom["line"]],
         zoom["outer_width"],
         zoom["levels"],
         doublings=zoom["doublings"],

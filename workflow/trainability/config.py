@@ -43,6 +43,7 @@ BUILTIN_ZOOM = {
     "gif_size": 128,
     "doublings": 1,
     "dtype": None,
+    "line": None,
 }
 
 
@@ -66,12 +67,14 @@ class ZoomSettings:
     gif_size: int
     doublings: int = 1  # each keyframe 2^doublings times narrower than the one before
     dtype: str = "float64"  # of the keyframes and the search: float64, float32, float64x2, auto
+    line: tuple | None = None  # target boundary: (x_a, x_b, y) of the bisection, exact
 
     def to_dict(self) -> dict:
-        """Plain data; an exact target as decimal text."""
+        """Plain data; exact coordinates (target, line) as decimal text."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        if isinstance(self.target, tuple):
-            out["target"] = [text(v) if is_exact(v) else v for v in self.target]
+        for key in ("target", "line"):
+            if isinstance(out[key], tuple):
+                out[key] = [text(v) if is_exact(v) else v for v in out[key]]
         return out
 
 
@@ -299,9 +302,10 @@ def _study_condition(
         condition = Condition(**{k: v for k, v in settings.items() if k in known})
         resolution = settings["resolution"]
         window = Window.square(settings["window"], resolution)  # decimal text: exact bounds
+        overview = dtype  # the overview's precision (auto: resolved for its window)
         if dtype in ("float64x2", "auto"):  # float64x2's refusals, before any job
-            dtype = resolve(Engine(dtype=dtype), condition, window).dtype
-        if dtype == "float64x2":
+            overview = resolve(Engine(dtype=dtype), condition, window).dtype
+        if overview == "float64x2":
             axes_x2(window, condition.x_scale, condition.y_scale)  # its precision guard
         else:
             window.axes(condition.x_scale, condition.y_scale)  # the float64 guard
@@ -354,6 +358,17 @@ def _zoom_settings(
     dtype = entry["dtype"] or dtype
     if dtype in ("float64x2", "auto"):
         check_float64x2(condition)  # one line for what double-double does not compute
+    line = None
+    if target == "boundary":  # the bisection's line: given, or across the overview's centre
+        if entry["line"] is not None:
+            line = tuple(exact(coordinate(v)) for v in entry["line"])
+        else:
+            cy = (exact(window.y_min) + exact(window.y_max)) / 2
+            line = (exact(window.x_min), exact(window.x_max), cy)
+        if not line[0] < line[1]:
+            raise ValueError("zoom.line needs x_a < x_b")
+    elif entry["line"] is not None:
+        raise ValueError(f"zoom.line is read by zoom.target boundary only, not {target}")
     if doublings != 1 and target in ("panel", "auto"):
         raise ValueError(
             f"zoom.doublings {doublings} needs zoom.target boundary or [x, y]; the {target} "
@@ -381,8 +396,11 @@ def _zoom_settings(
         outer = entry["outer_width"] or min(
             window.x_max - window.x_min, window.y_max - window.y_min
         )
-        if target in ("auto", "boundary"):  # the path is unknown yet: guard the largest
-            bounds = np.abs(np.array(window.bounds, float))  # coordinates it may reach
+        if target == "boundary":  # on the line: guard its largest coordinates
+            largest = (max(abs(line[0]), abs(line[1])), abs(line[2]))
+            check_precision(largest, outer, levels, entry["resolution"], **guard)
+        elif target == "auto":  # the path is unknown yet: guard the largest coordinates
+            bounds = np.abs(window.bounds)  # it may reach
             check_precision(
                 (bounds[:2].max(), bounds[2:].max()), outer, levels, entry["resolution"], **guard
             )
@@ -403,6 +421,7 @@ def _zoom_settings(
         gif_size=entry["gif_size"],
         doublings=doublings,
         dtype=dtype,
+        line=line,
     )
 
 

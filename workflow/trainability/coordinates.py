@@ -50,8 +50,8 @@ def exact(value) -> Fraction:
     """The exact number a window bound stands for (a float: the decimal it prints as)."""
     if isinstance(value, Fraction):
         return value
-    if isinstance(value, float):
-        return Fraction(repr(value))
+    if isinstance(value, float):  # numpy's too: repr of the plain float
+        return Fraction(repr(float(value)))
     return Fraction(value)
 
 
