@@ -67,28 +67,28 @@ def quadratic_koch(iterations: int) -> np.ndarray:
     return np.stack([z.real, z.imag], axis=1)
 
 
-def test_a_koch_island_ends_where_its_segments_begin():
-    """Keyframes 128² about the corner, each 4x narrower: the slope is ~1.5 while a keyframe
-    spans many segments, and the zoom turns smooth (two straight lines) once a keyframe is no
-    wider than a few segments: d* lies at the keyframe 4 segments wide or at the one 1 wide."""
-    level, n = 4, 128
+def _koch_zoom(level: int, keyframes: int, n: int = 128):
+    """Keyframes n² about the island's corner, 1, 1/4, 1/16, … wide: d*'s study rows."""
     island = quadratic_koch(level)
-    segment = 4.0**-level
-    widths = [4.0**-k for k in range(7)]  # 1 ... 4^-6: 256 segments down to 1/16 of one
-    fields = []
-    for w in widths:
-        pixels = (island + w / 2) / w * n  # the window [-w/2, w/2]² in pixel units
-        fields.append(np.where(rasterise(pixels, n), -1.0, 1.0))
+    widths = [4.0**-k for k in range(keyframes)]
+    fields = [np.where(rasterise((island + w / 2) / w * n, n), -1.0, 1.0) for w in widths]
     windows = [(-w / 2, w / 2, -w / 2, w / 2) for w in widths]
-    summary, rows = study_rows(100, windows, fields, 1.0, boundary_exponent(
-        np.full((2, 2), 0.1), np.full((2, 2), 100), 100), n_boot=50)  # fmt: skip
-    depth = [r["depth"] for r in rows]
-    assert depth == pytest.approx([k * math.log10(4) for k in range(7)])
+    lam = boundary_exponent(np.full((2, 2), 0.1), np.full((2, 2), 100), 100)
+    return study_rows(100, windows, fields, 1.0, lam, n_boot=50)
+
+
+def test_a_koch_island_ends_where_its_segments_begin():
+    """The island's boundary is fractal down to its segments (4^-level wide) and two straight
+    lines below: d* lies between the keyframe 4 segments wide and the one a segment wide, and
+    one more level of the construction moves it exactly one keyframe (log10 4) deeper."""
+    summary, rows = _koch_zoom(4, 6)
+    assert [r["depth"] for r in rows] == pytest.approx([k * math.log10(4) for k in range(6)])
     assert summary["status"] == "reached"
-    assert rows[0]["slope"] > 1.3 and not rows[0]["smooth"]  # the fractal range
-    four, one = math.log10(1 / (4 * segment)), math.log10(1 / segment)  # 4 and 1 segments wide
+    four, one = math.log10(4**4 / 4), math.log10(4**4)  # keyframes 4 segments and 1 wide
     assert four - 1e-9 <= summary["d_star"] <= one + 1e-9
-    assert all(r["smooth"] for r in rows if r["width"] <= segment)
+    assert not any(r["smooth"] for r in rows if r["depth"] < summary["d_star"] - 1e-9)
+    finer, _ = _koch_zoom(5, 7)
+    assert finer["d_star"] == pytest.approx(summary["d_star"] + math.log10(4))
     assert summary["exponent"] == pytest.approx(0.1)
     assert summary["predicted"] == pytest.approx(predicted_depth(0.1, 100, 1.0))
 
