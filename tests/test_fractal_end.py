@@ -143,18 +143,30 @@ def test_a_deep_fractal_end_zoom_is_accepted_with_auto():
     assert zooms[10]["line"] == ["-1", "4", "2"]  # across the overview through its centre
 
 
+TINY = {  # the test study's tanh condition at 10 and 20 steps, 16² keyframes
+    "condition": "tanh_fullbatch",
+    "steps": [10, 20],
+    "line": [-1, 4, 1.5],  # crosses the boundary at both lengths
+    "first": 1,
+    "depth": 4,
+    "resolution": 16,
+    "lyapunov": {"resolution": 4, "width": 1.0e-4},
+}
+
+
 def test_fractal_end_study_reports_what_it_cannot_measure(tmp_path):
     """The named target on the test study: 16² keyframes are too small to measure, and the
     table and figure say so instead of printing numbers."""
-    snakemake(tmp_path, "--cores", "2", "fractal_end")
+    config = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump({**config, "fractal_end": TINY}))
+    snakemake(tmp_path, "--cores", "2", "fractal_end", configfile=tmp_path / "study.yaml")
     summary = read_table(tmp_path / "results" / "tables" / "fractal_end.csv")
-    block = yaml.safe_load((REPO / "config" / "test.yaml").read_text())["fractal_end"]
-    assert list(summary["steps"]) == [str(t) for t in block["steps"]]
+    assert list(summary["steps"]) == ["10", "20"]
     assert (summary["status"] == "unmeasured").all() and (summary["d_star"] == "").all()
     assert all(float(v) > 0 for v in summary["exponent_pixels"])
     rows = read_table(tmp_path / "results" / "tables" / "fractal_end_keyframes.csv")
     assert rows["refused"].str.startswith("not enough scales").all()
     assert (rows["slope"] == "").all()
     assert (tmp_path / "results" / "figures" / "fractal_end.png").stat().st_size > 10_000
-    dry = snakemake(tmp_path, "-n", "--cores", "1")  # not part of `all`
-    assert not re.search(r"^(local)?rule fractal_end", dry.stdout + dry.stderr, re.M)
+    dry = snakemake(tmp_path, "-n", "--cores", "1", configfile=tmp_path / "study.yaml")
+    assert not re.search(r"^(local)?rule fractal_end", dry.stdout + dry.stderr, re.M)  # not in all

@@ -151,7 +151,9 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
         raise ConfigError(f"{where}.condition: {name!r} is not a condition of this config")
     sc = study[name]
     if (sc.condition.x_scale, sc.condition.y_scale) != ("log", "log"):
-        raise ConfigError(f"{where}.condition: {name!r} must have log axes (its zoom is in decades)")
+        raise ConfigError(
+            f"{where}.condition: {name!r} must have log axes (its zoom is in decades)"
+        )
     steps = entry["steps"]
     per_t = {}
     for key in ("first", "depth"):
