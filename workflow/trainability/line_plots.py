@@ -323,8 +323,12 @@ def save_fractal_end_figure(path, summaries: list[dict], keyframes: list[dict], 
             next((r["refused"] for r in keyframes if r["refused"]), "no keyframes"), 50),
             ha="center", va="center", fontsize=8, transform=right.transAxes)  # fmt: skip
     right.set_xlim(0, steps.max() * 1.1 if steps.size else 1)
+    shown = [v for s in summaries for v in (s["d_star"], s["d_above"], s["predicted"])
+             if v is not None and np.isfinite(v)]  # fmt: skip
+    if shown:  # room for the arrows of bounds
+        right.set_ylim(min(shown) - 2, max(shown) + 2)
     right.set_xlabel("training steps T")
-    right.set_ylabel("d*: depth where the boundary turns smooth (decades)")
+    right.set_ylabel("d* (decades below the overview)")
     right.legend(fontsize=7, loc="upper left")
     right.set_title("where the fractal ends", fontsize=10)
     if title:
