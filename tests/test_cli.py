@@ -88,6 +88,7 @@ def test_tiles_through_the_cli_merge_to_the_whole(tmp_path):
         (["--epsilon", "-1"], ["--epsilon"]),
         (["--tile", "2", "0", "--tiles", "2", "1"], ["--tile"]),
         (["--engine", "fast"], ["--engine", "fused"]),
+        (["--refine", "1"], ["--refine", ">= 2"]),
     ],
 )
 def test_bad_values_give_one_line(tmp_path, capsys, args, words):

@@ -12,6 +12,7 @@ import trainability._jax  # noqa: F401  (float64 before any array)
 from trainability._jax import jax
 from trainability.condition import Condition
 from trainability.config import ConfigError, load_study
+from trainability.dimension import NOT_ENOUGH_SCALES, estimate_2d
 from trainability.engine import Engine
 from trainability.grid import Grid, merge_tiles
 from trainability.lyapunov import maximal_exponent
@@ -178,12 +179,22 @@ def test_bad_ensembles_are_refused_in_one_line(conditions, extra, words):
     assert words in str(err.value) and "\n" not in str(err.value)
 
 
-def test_the_default_and_seed_studies_have_ensembles_that_box_counting_can_measure():
-    """The seed study's grids have the 101 pixels a decade of box sizes needs."""
-    for name, side in (("config.yaml", 64), ("seeds.yaml", 128)):
+def test_the_seed_study_has_ensembles_that_box_counting_can_measure():
+    """The seed study's grids have the 101 pixels a decade of box sizes needs (the default
+    study's small ensembles are pictures and fractions; their dimensions are refused)."""
+    sides = {}
+    for name in ("config.yaml", "seeds.yaml"):
         config = yaml.safe_load((REPO / "config" / name).read_text())
         members = [sc for sc in load_study(config, SCHEMA)[1].values() if sc.ensemble]
-        assert members and {sc.window.nx for sc in members} == {side}
+        assert members, name
+        sides[name] = {sc.window.nx for sc in members}
+    assert min(sides["seeds.yaml"]) >= 101
+    def half_plane(n):  # a straight boundary: D = 1
+        return np.where(np.arange(n) < n // 2, 1.0, -1.0)[None, :].repeat(n, axis=0)
+
+    assert estimate_2d(half_plane(min(sides["seeds.yaml"]))).refused is None
+    small = half_plane(max(sides["config.yaml"]))
+    assert estimate_2d(small).refused.startswith(NOT_ENOUGH_SCALES)
 
 
 # --------------------------------------------------------------------------- numbers

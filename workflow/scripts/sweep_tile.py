@@ -24,6 +24,7 @@ grid = sweep(
         dtype=sm.params.dtype,  # a zoom's keyframes: zoom.dtype
         chunk=engine["chunk"] or default_chunk(),
         threads=sm.threads,
+        refine=(engine.get("refine") or 0) if sm.params.keyframe is not None else 0,
     ),
     tile=(int(sm.wildcards.i), int(sm.wildcards.j)),
     tiles=tuple(sm.params.tiles),

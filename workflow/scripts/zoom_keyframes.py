@@ -4,7 +4,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.grid import load_grid  # noqa: E402
+from trainability.grid import load_grid, phase_field  # noqa: E402
 from trainability.heatmap import axis_labels, save_heatmap  # noqa: E402
 from trainability.line_plots import save_zoom_dimension  # noqa: E402
 from trainability.video import save_keyframe_strip  # noqa: E402
@@ -17,4 +17,5 @@ for grid, window, png in zip(grids, windows, sm.output.keyframes, strict=True):
         png, grid.values, window, title=sm.params.title, **axis_labels(grid.meta["condition"])
     )
 save_keyframe_strip(sm.output.strip, [(g.values, w) for g, w in zip(grids, windows, strict=True)])
-save_zoom_dimension(sm.output.dimension, [g.values for g in grids], windows, sm.params.title)
+fields = [phase_field(g) for g in grids]  # labels: keyframes may be refined (engine.refine)
+save_zoom_dimension(sm.output.dimension, fields, windows, sm.params.title)

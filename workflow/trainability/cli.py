@@ -45,6 +45,14 @@ def _int_at_least(low: int):
     return parse
 
 
+def _refine_stride(text: str) -> int:
+    """0 (off) or a lattice stride of 2 or more."""
+    value = _int_at_least(0)(text)
+    if value == 1:
+        raise argparse.ArgumentTypeError("must be 0 (off) or an integer >= 2, got 1")
+    return value
+
+
 def _bound(text: str):
     """A window bound from its decimal text, exactly (`trainability.coordinates.coordinate`)."""
     from trainability.coordinates import coordinate
@@ -122,6 +130,14 @@ def _add_sweep(sub) -> None:
         help="chunks computed side by side (default: the cores this process may use, %(default)s)",
     )
     eng.add_argument(
+        "--refine",
+        type=_refine_stride,
+        default=0,
+        metavar="S",
+        help="label-only refinement: a lattice of every S-th pixel, then only the cells that may "
+        "hold boundary; the other pixels get inferred labels and no value (default: 0, off)",
+    )
+    eng.add_argument(
         "--no-early-exit",
         action="store_true",
         help="train diverged pixels to the end (for checking early exit)",
@@ -155,6 +171,7 @@ def _run_sweep(args) -> None:
         chunk=args.chunk or default_chunk(),
         threads=args.threads,
         early_exit=not args.no_early_exit,
+        refine=args.refine,
     )
     engine = resolve(engine, cond, window)  # auto made concrete; float64x2's refusals
     axis_values(cond, window, engine.dtype)  # the precision guard and the axis ranges
@@ -217,7 +234,7 @@ def _run_dimension(args) -> None:
     import numpy as np
 
     from trainability.dimension import alpha_1d, estimate_2d
-    from trainability.grid import load_grid
+    from trainability.grid import load_grid, phase_field
     from trainability.tables import format_estimate, refusal_headline
 
     fields = []
@@ -225,7 +242,7 @@ def _run_dimension(args) -> None:
         if not Path(path).is_file():
             raise ValueError(f"no such file: {path}")
         if path.endswith(".npz"):
-            fields.append(load_grid(path).values)
+            fields.append(phase_field(load_grid(path)))
         else:
             try:
                 fields.append(np.load(path, allow_pickle=False))

@@ -6,6 +6,11 @@ decomposition: pixels per compiled chunk, steps per segment, pixels per host blo
 and early exit of diverged pixels (`trainability.sweep`). The chunk size is part of the
 numerical definition, like the dtype; block, threads and tiles change no bit.
 
+``refine`` = s ≥ 2 switches on label-only refinement (`trainability.refine`, off by default):
+a lattice of every s-th pixel, then in full only the cells that may hold boundary; the other
+pixels get an inferred label and no value. Every pixel it computes is bit-identical to the
+full sweep's; the labels are for the dimension, the grid's values are incomplete.
+
 Precisions (``dtype``): ``float64`` (the reference's), ``float32`` (a preview), ``float64x2``
 (double-double arithmetic, ~32 digits, for windows narrower than float64 resolves:
 `trainability.float64x2`) and ``auto`` (float64 where the window's float64 guard passes, else
@@ -40,6 +45,7 @@ class Engine:
     block: int = 8192
     threads: int = 1
     early_exit: bool = True
+    refine: int = 0  # label-only refinement's lattice stride; 0 = off
 
     def __post_init__(self) -> None:
         if self.name not in ENGINES:
@@ -50,3 +56,6 @@ class Engine:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        refine = self.refine
+        if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0 or refine == 1:
+            raise ValueError(f"refine must be 0 (off) or an integer >= 2, got {self.refine!r}")

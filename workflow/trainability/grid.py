@@ -5,6 +5,12 @@ A grid file holds ``values`` (ny × nx float64, row = y, negative = converged), 
 −1 if never), optionally ``probe`` and ``blowup_at`` (first step that blew up, −1 if stable:
 the stability label of `trainability.measure`), and ``meta`` (a JSON string: condition, window,
 tile, steps, seed, engine, dtype, versions). Files are written atomically (`trainability.atomic`).
+
+A grid swept with label-only refinement (``Engine(refine=s)``, `trainability.refine`) also holds
+``computed`` (bool): where it is False the label was inferred, not trained, the value is NaN and
+``diverged_at`` and ``blowup_at`` are ``NOT_COMPUTED`` (−2); its meta has ``refine`` = s.
+Consumers that need values call `need_values` (one-line refusal); the dimension reads
+`phase_field`, which is the values for a full grid and ∓1 from the labels for a refined one.
 """
 
 from __future__ import annotations
@@ -29,11 +35,38 @@ class Grid:
     # by keyword only, so that a field added here can never silently take another's argument
     probe: np.ndarray | None = field(default=None, kw_only=True)  # (ny, nx) output at the probe
     blowup_at: np.ndarray | None = field(default=None, kw_only=True)  # (ny, nx) first blow-up, −1
+    computed: np.ndarray | None = field(default=None, kw_only=True)  # (ny, nx) refined grids only
     meta: dict = field(default_factory=dict, kw_only=True)
+
+    @property
+    def refined(self) -> bool:
+        """Whether some labels were inferred, not computed (label-only refinement)."""
+        return self.computed is not None and not bool(self.computed.all())
 
 
 GRID_KEYS = ("values", "converged", "x", "y", "diverged_at")
-OPTIONAL_KEYS = ("probe", "blowup_at")
+OPTIONAL_KEYS = ("probe", "blowup_at", "computed")
+NOT_COMPUTED = -2  # diverged_at and blowup_at of a pixel whose label was inferred
+
+
+def need_values(grid: Grid, what: str) -> None:
+    """Refuse, in one line, a grid whose values are not all computed for ``what`` needs them."""
+    if grid.refined:
+        share = float(np.mean(grid.computed))
+        raise ValueError(
+            f"{what} needs every pixel's value, but this grid was swept with label-only "
+            f"refinement (refine = {grid.meta.get('refine')}; {share:.0%} of its pixels "
+            "computed): sweep it without refine"
+        )
+
+
+def phase_field(grid: Grid) -> np.ndarray:
+    """What the dimension reads: the values (negative = converged), or for a refined grid −1
+    (converged) and +1 (diverged) from its labels — the same signs, hence the same edges."""
+    computed = getattr(grid, "computed", None)  # absent from grid-like objects with values
+    if computed is None or computed.all():
+        return grid.values
+    return np.where(grid.converged, -1.0, 1.0)
 
 
 def save_grid(path, grid: Grid) -> None:

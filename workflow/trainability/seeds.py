@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from trainability.dimension import boundary_texture
-from trainability.grid import Grid
+from trainability.grid import Grid, need_values
 from trainability.tables import dimension_row
 
 BAND = (0.1, 0.9)  # the transition band of the probability map
@@ -101,6 +101,7 @@ def stability_grid(grid: Grid) -> Grid:
     box counting of `trainability.tables.dimension_row` measures the stability boundary."""
     if grid.blowup_at is None:
         raise ValueError("this grid has no stability label (blowup_at): recompute it")
+    need_values(grid, "the stability label")
     field = np.where(grid.blowup_at < 0, -1.0, 1.0)
     return Grid(field, grid.blowup_at < 0, grid.x, grid.y, grid.diverged_at, meta=grid.meta)
 

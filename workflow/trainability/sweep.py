@@ -15,7 +15,8 @@ pixels' hyperparameters and initial weights come from `trainability.pixels`, the
 pixel's arithmetic is the same wherever it sits. The chunk size is part of the numerical
 definition, like the dtype: XLA chooses its matrix kernels by operand size, so another chunk
 size changes results in the last bits (and the labels of a few chaotic boundary pixels). It is
-recorded in each result's metadata.
+recorded in each result's metadata. With ``engine.refine`` (off by default) only the pixels that
+label-only refinement asks for are trained, in a few rounds (`trainability.refine`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from trainability import float64x2
 from trainability._jax import jax, jnp
 from trainability.condition import Condition
 from trainability.engine import DTYPES, ENGINES, Engine
-from trainability.grid import Grid
+from trainability.grid import NOT_COMPUTED, Grid
 from trainability.measure import RETIRE_FACTOR, Tally, tally_start, tally_step, tally_values
 from trainability.model import Problem, draw_per_pixel, draws_per_pixel, forward, init_problem
 from trainability.optimizers import optimizer
@@ -43,6 +44,7 @@ from trainability.pixels import (
     step_table,
     window_pixels,
 )
+from trainability.refine import refine
 from trainability.step import train_step
 from trainability.window import Window
 
@@ -78,9 +80,31 @@ def sweep(
     """
     engine = float64x2.resolve(engine, cond, window)
     x, y, xs, ys, pixel_index = window_pixels(cond, window, tile, tiles, engine.dtype)
+    shape = (len(y), len(x))
+    runner = _Runner(cond, init_problem(cond), engine, cancel)
+    with ThreadPoolExecutor(engine.threads) as pool:
+        if engine.refine:
+            out = _refined(runner, xs, ys, pixel_index, shape, pool, progress)
+        else:
+            out = _train(runner, xs, ys, pixel_index, pool, progress)
+    values, converged, diverged_at, blowup_at, probe, computed = out
+    return Grid(
+        values=values.reshape(shape),
+        converged=converged.reshape(shape),
+        x=x if x.ndim == 1 else x[:, 0],  # float64x2: the leading doubles
+        y=y if y.ndim == 1 else y[:, 0],
+        diverged_at=diverged_at.reshape(shape),
+        probe=None if probe is None else probe.reshape(shape),
+        blowup_at=blowup_at.reshape(shape),
+        computed=computed,
+        meta=sweep_meta(cond, window, engine, tile, tiles),
+    )
 
-    problem = init_problem(cond)
-    runner = _Runner(cond, problem, engine, cancel)
+
+def _train(runner, xs, ys, pixel_index, pool, progress: bool):
+    """Train the pixels (xs, ys) of the window (``pixel_index``: their indices in it), block by
+    block: (values, converged, diverged_at, blowup_at, probe or None, None), all of shape (n,)."""
+    cond, engine = runner.cond, runner.engine
     n = len(xs)
     values = np.empty(n)
     converged = np.empty(n, bool)
@@ -90,31 +114,41 @@ def sweep(
 
     bar = _progress_bar(n, cond.steps, progress)
     start = time.perf_counter()
-    with ThreadPoolExecutor(engine.threads) as pool:
-        for a in range(0, n, engine.block):
-            b = min(a + engine.block, n)
-            out = runner.run_block(xs[a:b], ys[a:b], pixel_index[a:b], pool)
-            values[a:b], converged[a:b], diverged_at[a:b], blowup_at[a:b] = out[:4]
-            if probe is not None:
-                probe[a:b] = out[4]
-            if bar is not None:
-                bar.update(b - a)
-                rate = (b * cond.steps) / (time.perf_counter() - start)
-                bar.set_postfix_str(f"{rate:,.0f} px-steps/s")
+    for a in range(0, n, engine.block):
+        b = min(a + engine.block, n)
+        out = runner.run_block(xs[a:b], ys[a:b], pixel_index[a:b], pool)
+        values[a:b], converged[a:b], diverged_at[a:b], blowup_at[a:b] = out[:4]
+        if probe is not None:
+            probe[a:b] = out[4]
+        if bar is not None:
+            bar.update(b - a)
+            rate = (b * cond.steps) / (time.perf_counter() - start)
+            bar.set_postfix_str(f"{rate:,.0f} px-steps/s")
     if bar is not None:
         bar.close()
+    return values, converged, diverged_at, blowup_at, probe, None
 
-    shape = (len(y), len(x))
-    return Grid(
-        values=values.reshape(shape),
-        converged=converged.reshape(shape),
-        x=x if x.ndim == 1 else x[:, 0],  # float64x2: the leading doubles
-        y=y if y.ndim == 1 else y[:, 0],
-        diverged_at=diverged_at.reshape(shape),
-        probe=None if probe is None else probe.reshape(shape),
-        blowup_at=blowup_at.reshape(shape),
-        meta=sweep_meta(cond, window, engine, tile, tiles),
-    )
+
+def _refined(runner, xs, ys, pixel_index, shape, pool, progress: bool):
+    """Label-only refinement (`trainability.refine`, stride ``engine.refine``): the pixels it
+    asks for are trained by `_train` exactly as in a full sweep; the others get an inferred
+    label, value NaN, diverged_at and blowup_at ``NOT_COMPUTED`` and ``computed`` False."""
+    n = len(xs)
+    values = np.full(n, np.nan)
+    diverged_at = np.full(n, NOT_COMPUTED, np.int32)
+    blowup_at = np.full(n, NOT_COMPUTED, np.int32)
+    probe = np.full(n, np.nan) if runner.cond.readout == "probe" else None
+
+    def compute(rows, cols):
+        k = rows * shape[1] + cols
+        out = _train(runner, xs[k], ys[k], pixel_index[k], pool, progress)
+        values[k], diverged_at[k], blowup_at[k] = out[0], out[2], out[3]
+        if probe is not None:
+            probe[k] = out[4]
+        return out[0], out[1]
+
+    result = refine(compute, shape, runner.engine.refine)
+    return values, result.converged.ravel(), diverged_at, blowup_at, probe, result.computed
 
 
 def sweep_meta(cond, window, engine, tile, tiles) -> dict:
@@ -132,6 +166,7 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
         "dtype": engine.dtype,
         "chunk": engine.chunk,
         "early_exit": engine.early_exit,
+        **({"refine": engine.refine} if engine.refine else {}),  # absent: every pixel computed
         "versions": {
             "trainability": trainability.__version__,
             "jax": jax.__version__,

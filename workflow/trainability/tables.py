@@ -18,6 +18,7 @@ import pandas as pd
 
 from trainability.atomic import atomic_path
 from trainability.dimension import estimate_2d
+from trainability.grid import phase_field
 
 DIMENSION_COLUMNS = (
     "condition",
@@ -119,7 +120,7 @@ def dimension_row(condition: str, grids, paper: float | None) -> dict:
     shapes = {g.values.shape for g in measured}
     if len(shapes) > 1:
         raise ValueError(f"{condition}: grids of shapes {sorted(shapes)} cannot be pooled")
-    est = estimate_2d([g.values for g in measured])
+    est = estimate_2d([phase_field(g) for g in measured])
     notes = [est.refused or est.fit_refused or ""]
     if len(measured) < len(grids):
         notes.append(f"{len(grids) - len(measured)} smaller images left out")
