@@ -9,7 +9,10 @@ Methods, in the order the rules run (Sohl-Dickstein 2024; docs/methods.md §1):
      its zoom keyframes (or its overview) and tabulated next to the paper's values
      (dimension.smk);
   4. zoom sequences: keyframe windows halving down a path into the boundary, each swept like
-     the overview, shown as a keyframe strip and a video (zoom.smk);
+     the overview, shown as a keyframe strip and a video (zoom.smk); past float64 in exact
+     coordinates and double-double arithmetic (docs/precision.md); where the fractal ends: the
+     depth below which the boundary is smooth, against the training length (fractal_end.smk,
+     a named target);
   5. Liu's cosine-perturbed quadratics: the boundary exponent over learning-rate strips as the
      ripple's roughness, the dimension and the initial point vary (toys.smk);
   6. the follow-up report: activations, width x depth, weight perturbations as families of
@@ -62,6 +65,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/sweep.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/dimension.smk"
+include: "workflow/rules/fractal_end.smk"
 include: "workflow/rules/zoom.smk"
 include: "workflow/rules/toys.smk"
 include: "workflow/rules/followup.smk"

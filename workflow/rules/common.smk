@@ -1,5 +1,6 @@
 # Helpers, wildcard constraints and target lists shared by the rules (no rules here).
 
+from trainability.config import fractal_end_zooms
 from trainability.window import Window
 
 from trainability.toy_studies import STUDIES
@@ -36,6 +37,8 @@ wildcard_constraints:
 
 PANELS = [name for name, study in SINGLE.items() if study.panel is not None]
 RESOLUTION_STUDY = config.get("resolution_study")
+# where the fractal ends (fractal_end.smk): training length T -> its zoom, as plain data
+FRACTAL_END = fractal_end_zooms(config, STUDY) if "fractal_end" in config else {}
 
 
 def ensemble_grid(condition):
@@ -59,6 +62,13 @@ def grid_resolution(condition, grid):
     if grid.startswith("panel_"):
         return int(grid.split("_")[1])
     return study.zoom.resolution
+
+
+def grid_dtype(condition, grid):
+    """Precision of a grid: a zoom's keyframes take zoom.dtype, the others engine.dtype."""
+    if keyframe_index(grid) is not None:
+        return STUDY[condition].zoom.dtype
+    return config["engine"]["dtype"]
 
 
 def grid_tiles(condition, grid):
@@ -109,6 +119,14 @@ def grid_window(condition, grid):
     if grid.startswith("panel"):
         return panel_window(condition, grid_resolution(condition, grid))
     return None
+
+
+def fractal_end_keyframes(steps):
+    """The keyframe grids of the fractal_end zoom at ``steps`` training steps."""
+    return [
+        f"results/fractal_end/T{steps}/keyframe_{k:02d}.npz"
+        for k in range(FRACTAL_END[steps]["levels"])
+    ]
 
 
 def keyframe_files(condition, ext):

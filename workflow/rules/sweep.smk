@@ -25,6 +25,7 @@ rule sweep_tile:
         resolution=lambda w: grid_resolution(w.condition, w.grid),
         tiles=lambda w: grid_tiles(w.condition, w.grid),
         engine=config["engine"],
+        dtype=lambda w: grid_dtype(w.condition, w.grid),
     script:
         "../scripts/sweep_tile.py"
 

@@ -21,7 +21,7 @@ grid = sweep(
     window,
     Engine(
         name=engine["name"],
-        dtype=engine["dtype"],
+        dtype=sm.params.dtype,  # a zoom's keyframes: zoom.dtype
         arithmetic=engine["arithmetic"],
         chunk=engine["chunk"] or default_chunk(),
         threads=sm.threads,

@@ -5,10 +5,12 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 from trainability.condition import Condition  # noqa: E402
+from trainability.coordinates import coordinate  # noqa: E402
 from trainability.sweep import Engine, default_chunk  # noqa: E402
 from trainability.window import Window  # noqa: E402
 from trainability.zoom import (  # noqa: E402
     auto_path,
+    boundary_path,
     concentric_path,
     descend,
     fixed_path,
@@ -20,10 +22,11 @@ zoom, engine = sm.params.zoom, sm.params.engine
 cond = Condition(**sm.params.condition)
 engine = Engine(
     name=engine["name"],
-    dtype=engine["dtype"],
+    dtype=zoom["dtype"],
     arithmetic=engine["arithmetic"],
     chunk=engine["chunk"] or default_chunk(),
 )
+exact = {"resolution": zoom["resolution"]}  # keyframes past float64 in exact arithmetic
 if zoom["target"] == "auto":
     path = auto_path(
         cond,
@@ -32,10 +35,23 @@ if zoom["target"] == "auto":
         zoom["levels"],
         zoom["search_resolution"],
         engine,
+        **exact,
     )
 elif zoom["target"] == "panel":
     above = concentric_path(Window(**sm.params.panel).bounds, zoom["outer_width"])
-    path = descend(cond, above, zoom["levels"], zoom["search_resolution"], engine)
+    path = descend(cond, above, zoom["levels"], zoom["search_resolution"], engine, **exact)
+elif zoom["target"] == "boundary":  # on zoom.line, by bisection
+    path = boundary_path(
+        cond,
+        [coordinate(v) for v in zoom["line"]],
+        zoom["outer_width"],
+        zoom["levels"],
+        doublings=zoom["doublings"],
+        resolution=zoom["resolution"],
+        engine=engine,
+    )
 else:
-    path = fixed_path(zoom["target"], zoom["outer_width"], zoom["levels"])
+    target = [coordinate(v) for v in zoom["target"]]  # decimal text: exact
+    path = fixed_path(target, zoom["outer_width"], zoom["levels"], doublings=zoom["doublings"],
+                      **exact)  # fmt: skip
 save_path(sm.output[0], path)

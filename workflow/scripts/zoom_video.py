@@ -27,5 +27,6 @@ frames = write_zoom_video(
     size=zoom["video_size"],
     gif_path=sm.output.gif,
     gif_size=zoom["gif_size"],
+    doublings=zoom["doublings"],
 )
 print(f"{frames} frames", file=sys.stderr)

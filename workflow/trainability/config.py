@@ -21,8 +21,9 @@ import numpy as np
 import yaml
 
 from trainability.condition import Condition
-from trainability.coordinates import axes_x2
+from trainability.coordinates import axes_x2, coordinate, exact, is_exact, text, width
 from trainability.engine import Engine
+from trainability.float64x2 import check as check_float64x2
 from trainability.float64x2 import resolve
 from trainability.window import Window
 from trainability.zoom import check_precision, levels_for_depth, panel_levels
@@ -40,6 +41,9 @@ BUILTIN_ZOOM = {
     "fps": 30,
     "video_size": 384,
     "gif_size": 128,
+    "doublings": 1,
+    "dtype": None,
+    "line": None,
 }
 
 
@@ -52,7 +56,7 @@ class ZoomSettings:
     """A condition's zoom sequence: ``levels`` keyframes halving from ``outer_width`` decades."""
 
     levels: int
-    target: str | tuple[float, float]  # "auto", "panel" or a log10 centre
+    target: str | tuple[float, float]  # "auto", "panel", "boundary" or a log10 centre
     outer_width: float  # decades of the outer keyframe (target panel: its least width)
     resolution: int
     tiles: tuple[int, int]
@@ -61,9 +65,17 @@ class ZoomSettings:
     fps: float
     video_size: int
     gif_size: int
+    doublings: int = 1  # each keyframe 2^doublings times narrower than the one before
+    dtype: str = "float64"  # of the keyframes and the search: float64, float32, float64x2, auto
+    line: tuple | None = None  # target boundary: (x_a, x_b, y) of the bisection, exact
 
     def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Plain data; exact coordinates (target, line) as decimal text."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key in ("target", "line"):
+            if isinstance(out[key], tuple):
+                out[key] = [text(v) if is_exact(v) else v for v in out[key]]
+        return out
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,8 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
             member_settings = {**settings, "seed": seed, "title": title}
             sc = _study_condition(name, member_settings, group, *precision)
             conditions[member] = replace(sc, name=member, ensemble=name)
+    if "fractal_end" in config:
+        fractal_end_zooms(config, conditions)  # its one-line refusals, before any job
     if "followup" in config:
         if "seeds" in config["followup"]["base"]:
             raise ConfigError(
@@ -123,6 +137,73 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
             settings = {**config["followup"]["base"], **entry, "zoom": BUILTIN_ZOOM}
             conditions[name] = _study_condition(name, settings, family, *precision)
     return config, conditions
+
+
+def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[int, dict]:
+    """The zoom of each training length T of the ``fractal_end`` study (docs/fractal_end.md),
+    as plain data for its rules: the condition with ``steps`` T, the bisection ``line``, the
+    ``outer_width`` of keyframe 0 (the overview's width W halved down to ``first`` decades
+    below it), ``levels`` keyframes 2^``doublings`` narrower each down to ``depth``, their
+    ``resolution`` and ``dtype``, and W. Raises `ConfigError` in one line."""
+    entry = config["fractal_end"]
+    where = "config error at fractal_end"
+    name = entry["condition"]
+    if name not in study or study[name].ensemble is not None:
+        raise ConfigError(f"{where}.condition: {name!r} is not a condition of this config")
+    sc = study[name]
+    if (sc.condition.x_scale, sc.condition.y_scale) != ("log", "log"):
+        raise ConfigError(
+            f"{where}.condition: {name!r} must have log axes (its zoom is in decades)"
+        )
+    steps = entry["steps"]
+    per_t = {}
+    for key in ("first", "depth"):
+        value = entry[key]
+        if isinstance(value, list) and len(value) != len(steps):
+            raise ConfigError(
+                f"{where}.{key}: {len(value)} values for {len(steps)} training lengths; give one "
+                "number or one per entry of steps"
+            )
+        per_t[key] = value if isinstance(value, list) else [value] * len(steps)
+    overview = min(width(sc.window.x_min, sc.window.x_max), width(sc.window.y_min, sc.window.y_max))
+    if entry["line"] is None:
+        cy = (exact(sc.window.y_min) + exact(sc.window.y_max)) / 2
+        line = (exact(sc.window.x_min), exact(sc.window.x_max), cy)
+    else:
+        line = tuple(exact(coordinate(v)) for v in entry["line"])
+    dtype = entry["dtype"] or config["engine"]["dtype"]
+    zooms = {}
+    for t, first, depth in zip(steps, per_t["first"], per_t["depth"], strict=True):
+        try:
+            if not first < depth:
+                raise ValueError(f"first ({first}) must lie above depth ({depth}) for T = {t}")
+            cond = sc.condition.replace(steps=t)
+            above = round(first / math.log10(2))  # doublings from the overview to keyframe 0
+            outer = exact(overview) / 2**above
+            levels = levels_for_depth(depth - above * math.log10(2), entry["doublings"])
+            if dtype in ("float64x2", "auto"):
+                check_float64x2(cond)
+            check_precision(
+                (max(abs(line[0]), abs(line[1])), abs(line[2])),
+                outer,
+                levels,
+                entry["resolution"],
+                doublings=entry["doublings"],
+                dtype=dtype,
+            )
+        except ValueError as err:
+            raise ConfigError(f"{where} (T = {t}): {err}") from None
+        zooms[t] = {
+            "condition": cond.to_dict(),
+            "line": [text(v) for v in line],
+            "outer_width": text(outer),
+            "overview_width": overview,
+            "levels": levels,
+            "doublings": entry["doublings"],
+            "resolution": entry["resolution"],
+            "dtype": dtype,
+        }
+    return zooms
 
 
 def ensemble_members(name: str, settings: dict) -> dict[str, int]:
@@ -228,16 +309,17 @@ def _study_condition(
         condition = Condition(**{k: v for k, v in settings.items() if k in known})
         resolution = settings["resolution"]
         window = Window.square(settings["window"], resolution)  # decimal text: exact bounds
+        overview = dtype  # the overview's precision (auto: resolved for its window)
         if dtype in ("float64x2", "auto"):  # float64x2's refusals, before any job
-            dtype = resolve(Engine(dtype=dtype, arithmetic=arithmetic), condition, window).dtype
-        if dtype == "float64x2":
+            overview = resolve(Engine(dtype=dtype, arithmetic=arithmetic), condition, window).dtype
+        if overview == "float64x2":
             axes_x2(window, condition.x_scale, condition.y_scale)  # its precision guard
         else:
             window.axes(condition.x_scale, condition.y_scale)  # the float64 guard
         tiles = tuple(settings["tiles"])
         window.tile(0, 0, tiles)
         panel, panel_tiles = _panel(settings.get("panel"), condition)
-        zoom = _zoom_settings(settings["zoom"], window, panel)
+        zoom = _zoom_settings(settings["zoom"], window, panel, condition, dtype)
     except ValueError as err:
         raise ConfigError(f"config error in conditions.{name}: {err}") from None
     return StudyCondition(
@@ -269,13 +351,37 @@ def _panel(entry: dict | None, condition: Condition) -> tuple[Window | None, tup
     return window, tiles
 
 
-def _zoom_settings(entry: dict, window: Window, panel: Window | None) -> ZoomSettings | None:
-    """Zoom of a condition, with the float64 guard applied to its deepest keyframe."""
+def _zoom_settings(
+    entry: dict, window: Window, panel: Window | None, condition: Condition, dtype: str
+) -> ZoomSettings | None:
+    """Zoom of a condition, with the precision guard of its dtype (``zoom.dtype``, else the
+    engine's) applied to its deepest keyframe."""
     if entry["depth"] == 0:
         return None
-    levels = levels_for_depth(entry["depth"])
+    doublings = entry["doublings"]
+    levels = levels_for_depth(entry["depth"], doublings)
     target = entry["target"] or ("panel" if panel is not None else "auto")
-    target = target if isinstance(target, str) else tuple(target)
+    target = target if isinstance(target, str) else tuple(coordinate(v) for v in target)
+    dtype = entry["dtype"] or dtype
+    if dtype in ("float64x2", "auto"):
+        check_float64x2(condition)  # one line for what double-double does not compute
+    line = None
+    if target == "boundary":  # the bisection's line: given, or across the overview's centre
+        if entry["line"] is not None:
+            line = tuple(exact(coordinate(v)) for v in entry["line"])
+        else:
+            cy = (exact(window.y_min) + exact(window.y_max)) / 2
+            line = (exact(window.x_min), exact(window.x_max), cy)
+        if not line[0] < line[1]:
+            raise ValueError("zoom.line needs x_a < x_b")
+    elif entry["line"] is not None:
+        raise ValueError(f"zoom.line is read by zoom.target boundary only, not {target}")
+    if doublings != 1 and target in ("panel", "auto"):
+        raise ValueError(
+            f"zoom.doublings {doublings} needs zoom.target boundary or [x, y]; the {target} "
+            "search halves its keyframes (doublings 1)"
+        )
+    guard = {"doublings": doublings, "dtype": dtype}
     if target == "panel":
         if panel is None:
             raise ValueError("zoom.target panel needs a panel (panel.edges) in this condition")
@@ -289,19 +395,24 @@ def _zoom_settings(entry: dict, window: Window, panel: Window | None) -> ZoomSet
             )
         outer = (panel.x_max - panel.x_min) * 2.0**above
         bounds = np.abs(panel.bounds)
-        check_precision((bounds[:2].max(), bounds[2:].max()), outer, levels, entry["resolution"])
+        check_precision(
+            (bounds[:2].max(), bounds[2:].max()), outer, levels, entry["resolution"], **guard
+        )
         outer = least
     else:
         outer = entry["outer_width"] or min(
             window.x_max - window.x_min, window.y_max - window.y_min
         )
-        if target == "auto":  # the path is unknown yet: guard the largest coordinates it may reach
-            bounds = np.abs(window.bounds)
+        if target == "boundary":  # on the line: guard its largest coordinates
+            largest = (max(abs(line[0]), abs(line[1])), abs(line[2]))
+            check_precision(largest, outer, levels, entry["resolution"], **guard)
+        elif target == "auto":  # the path is unknown yet: guard the largest coordinates
+            bounds = np.abs(window.bounds)  # it may reach
             check_precision(
-                (bounds[:2].max(), bounds[2:].max()), outer, levels, entry["resolution"]
+                (bounds[:2].max(), bounds[2:].max()), outer, levels, entry["resolution"], **guard
             )
         else:
-            check_precision(target, outer, levels, entry["resolution"])
+            check_precision(target, outer, levels, entry["resolution"], **guard)
     zoom_tiles = tuple(entry["tiles"])
     Window.square(window.bounds, entry["resolution"]).tile(0, 0, zoom_tiles)
     return ZoomSettings(
@@ -315,6 +426,9 @@ def _zoom_settings(entry: dict, window: Window, panel: Window | None) -> ZoomSet
         fps=entry["fps"],
         video_size=entry["video_size"],
         gif_size=entry["gif_size"],
+        doublings=doublings,
+        dtype=dtype,
+        line=line,
     )
 
 

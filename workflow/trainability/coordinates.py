@@ -50,14 +50,37 @@ def exact(value) -> Fraction:
     """The exact number a window bound stands for (a float: the decimal it prints as)."""
     if isinstance(value, Fraction):
         return value
-    if isinstance(value, float):
-        return Fraction(repr(value))
+    if isinstance(value, float):  # numpy's too: repr of the plain float
+        return Fraction(repr(float(value)))
     return Fraction(value)
 
 
 def is_exact(value) -> bool:
     """Whether a bound is kept as an exact number (it is no float)."""
     return isinstance(value, Fraction)
+
+
+def width(lo, hi) -> float:
+    """hi − lo as a float, computed exactly first when a bound is exact (decimal text, a
+    `Fraction`): two bounds past float64 may round to the same double."""
+    if isinstance(lo, str) or isinstance(hi, str) or is_exact(lo) or is_exact(hi):
+        return float(exact(hi) - exact(lo))
+    return float(hi) - float(lo)
+
+
+def shifted(windows, origin=None) -> list[tuple[float, ...]]:
+    """Windows (x_min, x_max, y_min, y_max) as floats. Floats stay as they are; when a bound is
+    exact, every window is first shifted, exactly, by ``origin`` (x, y) — by default the first
+    window's lower-left corner — so that what float64 keeps is the offsets, which are all a
+    picture of nested windows needs."""
+    windows = [tuple(w) for w in windows]
+    if not any(isinstance(v, str) or is_exact(v) for w in windows for v in w):
+        return [tuple(float(v) for v in w) for w in windows]
+    ox, oy = (exact(v) for v in (origin or (windows[0][0], windows[0][2])))
+    return [
+        tuple(float(exact(v) - o) for v, o in zip(w, (ox, ox, oy, oy), strict=True))
+        for w in windows
+    ]
 
 
 def text(value, digits: int = 40) -> str:

@@ -290,15 +290,6 @@ def _check_grid(values, window) -> tuple[np.ndarray, Window]:
     return v, w  # type: ignore[return-value]
 
 
-def _extent(lo, hi) -> float:
-    """hi − lo, exact for exact bounds (decimal text past float64) before rounding."""
-    from trainability.coordinates import exact, is_exact
-
-    if isinstance(lo, str) or isinstance(hi, str) or is_exact(lo) or is_exact(hi):
-        return float(exact(hi) - exact(lo))
-    return float(hi) - float(lo)
-
-
 def plot_heatmap(
     ax: Axes,
     values,
@@ -318,12 +309,14 @@ def plot_heatmap(
     sit at the two window edges of each axis, labelled by :func:`format_edge_ticks`. The axes
     box is square. ``stretched`` may pass a precomputed :func:`rank_stretch` of ``values``.
     """
+    from trainability.coordinates import width
+
     v, (x0, x1, y0, y1) = _check_grid(values, window)
     s = rank_stretch(v) if stretched is None else np.asarray(stretched, dtype=np.float64)
     if s.shape != v.shape:
         raise ValueError(f"stretched has shape {s.shape}, values {v.shape}")
     ny, nx = v.shape
-    wx, wy = _extent(window[0], window[1]), _extent(window[2], window[3])
+    wx, wy = width(window[0], window[1]), width(window[2], window[3])
     dx = wx / (nx - 1) if nx > 1 else (wx if wx > 0 else 1.0)
     dy = wy / (ny - 1) if ny > 1 else (wy if wy > 0 else 1.0)
     extent = (-dx / 2, wx + dx / 2, -dy / 2, wy + dy / 2)

@@ -29,7 +29,9 @@ def save_zoom_dimension(path, fields, windows, title: str) -> None:
     of zoom below the first keyframe.  Refused keyframes leave a gap in the line and are marked
     with a grey x on the axis, with the reason in the legend; never drawn as a number."""
     estimates = keyframe_estimates(fields)
-    widths = np.array([w[1] - w[0] for w in windows])
+    from trainability.coordinates import width
+
+    widths = np.array([width(w[0], w[1]) for w in windows])  # exact bounds: exactly
     depth = np.log10(widths[0] / widths)
     dims = np.array([math.nan if e.refused else e.median_local_slope for e in estimates])
     ok = np.isfinite(dims)
@@ -264,3 +266,72 @@ def save_resolution_figure(path, rows: list[dict], title: str = "") -> None:
 def _number(value) -> float:
     """A table cell as a float, NaN where it holds none (a refused estimate, no paper value)."""
     return math.nan if value is None or value == "" else float(value)
+
+
+def save_fractal_end_figure(path, summaries: list[dict], keyframes: list[dict], threshold: float,
+                            title: str = "") -> None:  # fmt: skip
+    """Where the fractal ends (`trainability.fractal_end`). Left: each keyframe's slope (95 %
+    interval) against its depth, one colour per training length T, refused keyframes as grey
+    x on the axis, the smoothness threshold dashed. Right: d*(T) as the bracket (depth above,
+    d*] — an arrow where the zoom did not reach it or started below it — beside the Lyapunov
+    prediction log10(W·ln 10) + λT/ln 10."""
+    fig = Figure(figsize=(10, 4.2), dpi=120)
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    left.axhline(threshold, color="0.5", ls="--", lw=0.8,
+                 label=f"smooth: interval <= {threshold:g}")  # fmt: skip
+    low = 0.8
+    for k, summary in enumerate(summaries):
+        steps, colour = summary["steps"], f"C{k}"
+        mine = [r for r in keyframes if r["steps"] == steps]
+        depth = np.array([r["depth"] for r in mine])
+        slope = np.array([_number(r["slope"]) for r in mine])
+        ok = np.isfinite(slope)
+        if ok.any():
+            bars = np.array([[_number(r["slope_low"]), _number(r["slope_high"])] for r in mine])
+            left.errorbar(depth[ok], slope[ok], yerr=np.abs(bars[ok].T - slope[ok]), fmt="o-",
+                          color=colour, ms=3, capsize=2, label=f"T = {steps}")  # fmt: skip
+            low = min(low, float(np.nanmin(bars[ok, 0])) - 0.05)
+        if (~ok).any():
+            left.plot(depth[~ok], np.full((~ok).sum(), low), "x", color="0.4", clip_on=False)
+    if any(r["refused"] for r in keyframes):
+        left.plot([], [], "x", color="0.4", label="refused (see the table)")
+    left.set_ylim(low, 2.1)
+    left.set_xlabel("depth below the overview (decades)")
+    left.set_ylabel("median local box-counting slope")
+    left.legend(fontsize=7, loc="upper right")
+    left.set_title("slope along the zoom", fontsize=10)
+
+    steps = np.array([s["steps"] for s in summaries], float)
+    for s in summaries:
+        t = s["steps"]
+        if s["status"] == "reached":
+            right.plot([t, t], [s["d_above"], s["d_star"]], "-", color="tab:purple", lw=3)
+            right.plot([t], [s["d_star"]], "o", color="tab:purple")
+        elif s["status"] == "deeper":
+            right.annotate("", (t, s["d_above"] + 1.5), (t, s["d_above"]),
+                           arrowprops={"arrowstyle": "->", "color": "tab:purple"})  # fmt: skip
+        elif s["status"] == "above":
+            right.annotate("", (t, s["d_star"] - 1.5), (t, s["d_star"]),
+                           arrowprops={"arrowstyle": "->", "color": "tab:purple"})  # fmt: skip
+    right.plot([], [], "o-", color="tab:purple", label="measured d* (bracket; arrow: bound)")
+    predicted = np.array([_number(s["predicted"]) for s in summaries])
+    if np.isfinite(predicted).any():
+        right.plot(steps, predicted, "s--", color="tab:green", ms=4,
+                   label="log10(W ln 10) + λT/ln 10")  # fmt: skip
+    if not any(s["status"] != "unmeasured" for s in summaries):
+        right.text(0.5, 0.5, "no keyframe measurable:\n" + textwrap.fill(
+            next((r["refused"] for r in keyframes if r["refused"]), "no keyframes"), 50),
+            ha="center", va="center", fontsize=8, transform=right.transAxes)  # fmt: skip
+    right.set_xlim(0, steps.max() * 1.1 if steps.size else 1)
+    shown = [v for s in summaries for v in (s["d_star"], s["d_above"], s["predicted"])
+             if v is not None and np.isfinite(v)]  # fmt: skip
+    if shown:  # room for the arrows of bounds
+        right.set_ylim(min(shown) - 2, max(shown) + 2)
+    right.set_xlabel("training steps T")
+    right.set_ylabel("d* (decades below the overview)")
+    right.legend(fontsize=7, loc="upper left")
+    right.set_title("where the fractal ends", fontsize=10)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -30,7 +30,8 @@ another), i.e. perfect packing; a zoom's search runs before its keyframes.
 factor times its float64 cost (`float64x2_factor`: `PERTURBATION_FACTOR` where
 ``engine.arithmetic`` takes perturbation for the condition, else `FLOAT64X2_FACTOR` for
 double-double), figures measured once (docs/precision.md), not by the calibration, which always
-times float64; under auto this is an upper bound (windows float64 resolves run in float64).
+times float64; under auto this is an upper bound (windows float64 resolves run in float64). A
+zoom's search and keyframes follow ``zoom.dtype`` (by default the engine's) the same way.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from trainability.calibration import (
 from trainability.condition import Condition
 from trainability.config import ConfigError, StudyCondition
 from trainability.window import Window
-from trainability.zoom import panel_levels
+from trainability.zoom import POINT_PIXELS, panel_levels
 
 REGIME_WIDTH = 1.0  # decades: a window narrower than this on a log axis is "deep"
 LYAPUNOV_FACTOR = 16.0  # twin run ~7x and tangent run ~3-7x a sweep's step (width 8 and 16)
@@ -69,6 +70,7 @@ FLOAT64X2_FACTOR = 100.0
 # run of small windows (CPU time, benchmarks/precision.py, docs/precision.md); 4x leaves room
 # for the reference runs of small keyframes and for pixels computed again in double-double
 PERTURBATION_FACTOR = 4.0
+BISECTION_POINTS = 17  # pixels per level of a boundary search (trainability.boundary)
 LYAPUNOV_COMPILES = 3  # the sweep, the twin run and the tangent run
 TOY_COMPILES = 3  # shape buckets of a toy study's sweeps
 NOISE_PIXELS = 2**32  # per-pixel noise keys fold in the pixel index as uint32
@@ -133,7 +135,8 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
         named = (sc.ensemble or name) in config["conditions"]
         factor = float64x2_factor(sc.condition, engine.get("arithmetic", "auto"))
         for work in _condition_work(name, sc, named):
-            if extended and work.regime in ("overview", "deep"):
+            zoomed = work.kind in ("zoom search", "keyframes")  # priced by zoom.dtype
+            if extended and not zoomed and work.regime in ("overview", "deep"):
                 work = replace(work, factor=work.factor * factor)
             works.append(work)
     followup = config.get("followup")
@@ -228,15 +231,22 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
     zoom = sc.zoom
     if zoom is None:
         return works
+    shrink = 2.0**zoom.doublings
     if zoom.target == "panel":  # concentric down to the panel, searched below it
         above = panel_levels(sc.panel.bounds, zoom.outer_width)
         outer = (sc.panel.x_max - sc.panel.x_min) * 2.0**above
         widths = [outer / 2.0**k for k in range(zoom.levels)]
         search = widths[above:-1]
     else:
-        widths = [zoom.outer_width / 2.0**k for k in range(zoom.levels)]
+        widths = [zoom.outer_width / shrink**k for k in range(zoom.levels)]
         search = widths[:-1] if zoom.target == "auto" else []
-    side = zoom.search_resolution
+        if zoom.target == "boundary":  # bisection rows of 17 pixels, 16x narrower each
+            finest = widths[-1] / (POINT_PIXELS * (zoom.resolution - 1))
+            rows = math.ceil(math.log(zoom.outer_width / finest, BISECTION_POINTS - 1))
+            search = [zoom.outer_width / (BISECTION_POINTS - 1) ** k for k in range(rows)]
+    search_pixels = BISECTION_POINTS if zoom.target == "boundary" else zoom.search_resolution**2
+    # zoom.dtype float64x2 or auto: every sweep at FLOAT64X2_FACTOR (auto: an upper bound)
+    factor = FLOAT64X2_FACTOR if zoom.dtype in ("float64x2", "auto") else 1.0
     for regime in ("overview", "deep"):
         n = sum(1 for w in search if _width_regime(w) == regime)
         if n:
@@ -244,14 +254,15 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
                 Work(
                     name,
                     "zoom search",
-                    side * side,
+                    search_pixels,
                     cond.steps,
                     regime,
                     size,
                     grids=n,
+                    factor=factor,
                     jobs=0,
                     compiles=0,
-                    job_bytes=_sweep_job_bytes(cond, side * side),
+                    job_bytes=_sweep_job_bytes(cond, search_pixels),
                     noise=noisy,
                     serial=True,
                     where=f"{where}.zoom",
@@ -275,6 +286,7 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
                     regime,
                     size,
                     grids=n,
+                    factor=factor,
                     job_pixels=ktile,
                     jobs=n * (zi * zj + 1),  # tiles and merge of each keyframe
                     compiles=_compilations(n * zi * zj),

@@ -40,8 +40,13 @@ over the part of the frame it covers with opacity α. So α = 0 is a plain rende
 
 Video
 -----
-Segment k (keyframes k → k+1) contributes frames α = j/F, j = 0 … F−1 (F frames per
-doubling); a last frame shows the final keyframe. Total: F·(K−1) + 1 frames. Frames are
+Segment k (keyframes k → k+1) contributes frames α = j/(F·m), j = 0 … F·m−1 (F frames per
+doubling, keyframes 2^m times narrower one to the next: m = ``doublings``, 1 in the paper); a
+last frame shows the final keyframe. Total: F·m·(K−1) + 1 frames.
+
+Keyframes past float64 carry exact bounds (decimal text, `trainability.coordinates`); a
+segment is then drawn in offsets from its first keyframe's lower-left corner, formed exactly
+(`trainability.coordinates.shifted`): every quantity above is a difference of bounds. Frames are
 streamed to ffmpeg (imageio-ffmpeg's bundled binary, H.264/libx264, yuv420p, CRF 18) and to
 an optional small GIF preview (every ``gif_stride``-th frame, box-downsampled; Pillow keeps
 these small frames until it closes the file). Keyframes may be given as a lazy iterable: only
@@ -58,6 +63,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from trainability.atomic import atomic_path, save_figure
+from trainability.coordinates import shifted, width
 from trainability.heatmap import (
     RankReference,
     colorize_float,
@@ -242,13 +248,15 @@ def write_zoom_video(
     gif_stride: int | None = None,
     *,
     crf: int = 18,
+    doublings: int = 1,
 ) -> int:
     """Stream the zoom through ``keyframes`` to an H.264 MP4 (and optionally a GIF preview).
 
-    Writes F·(K−1)+1 frames (F = ``frames_per_doubling``, K keyframes; K = 1 gives a single
-    frame). ``size`` is rounded up to a multiple of 16 (H.264 macroblocks). The GIF holds every
-    ``gif_stride``-th frame plus the last (default stride: fps/10, i.e. a ~10 fps preview
-    playing at the video's speed) at ``gif_size`` px. Both files are written atomically.
+    Writes F·m·(K−1)+1 frames (F = ``frames_per_doubling``, K keyframes each 2^m times
+    narrower than the one before, m = ``doublings``; K = 1 gives a single frame). ``size`` is
+    rounded up to a multiple of 16 (H.264 macroblocks). The GIF holds every ``gif_stride``-th
+    frame plus the last (default stride: fps/10, i.e. a ~10 fps preview playing at the video's
+    speed) at ``gif_size`` px. Both files are written atomically.
     ``keyframes`` may be a lazy iterable (e.g. a generator loading .npz files); it is consumed
     once, holding two keyframes at a time. Returns the number of video frames written.
     """
@@ -309,11 +317,15 @@ def write_zoom_video(
             cur_ref = RankReference.from_values(cur[0])
             cur_self = rank_stretch(cur[0], reference=cur_ref)
             stretched = (prev_self, rank_stretch(prev[0], reference=cur_ref), cur_self)
-            for j in range(fpd):
-                emit(render_frame(prev, cur, j / fpd, size, stretched=stretched))
+            wa, wb = shifted([prev[1], cur[1]])
+            frames = fpd * doublings
+            for j in range(frames):
+                emit(render_frame((prev[0], wa), (cur[0], wb), j / frames, size,
+                                  stretched=stretched))  # fmt: skip
             prev, prev_ref, prev_self = cur, cur_ref, cur_self
         final = (prev_self, prev_self, prev_self)
-        emit(render_frame(prev, prev, 0.0, size, stretched=final), last=True)
+        (last,) = shifted([prev[1]])
+        emit(render_frame((prev[0], last), (prev[0], last), 0.0, size, stretched=final), last=True)
     return count
 
 
@@ -326,7 +338,7 @@ def save_keyframe_strip(path, keyframes: Sequence[Keyframe], widths_decades=None
     if not keyframes:
         raise ValueError("save_keyframe_strip needs at least one keyframe")
     if widths_decades is None:
-        widths_decades = [float(w[1]) - float(w[0]) for _, w in keyframes]
+        widths_decades = [width(w[0], w[1]) for _, w in keyframes]
     widths = list(widths_decades)
     if len(widths) != len(keyframes):
         raise ValueError(f"{len(widths)} widths given for {len(keyframes)} keyframes")

@@ -1,0 +1,29 @@
+"""Snakemake adapter of rule fractal_end: d*(T) beside the Lyapunov prediction, the slope of
+every keyframe, and their figure."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+import numpy as np  # noqa: E402
+
+from trainability.fractal_end import boundary_exponent, study_rows  # noqa: E402
+from trainability.grid import load_grid  # noqa: E402
+from trainability.line_plots import save_fractal_end_figure  # noqa: E402
+from trainability.tables import write_table  # noqa: E402
+
+sm = snakemake  # noqa: F821
+keyframe_files, summaries, keyframes = iter(sm.input.keyframes), [], []
+for (steps, levels), lyapunov in zip(sm.params.levels.items(), sm.input.lyapunov, strict=True):
+    grids = [load_grid(next(keyframe_files)) for _ in range(levels)]  # input order: T, then k
+    windows = [tuple(g.meta["window"][k] for k in ("x_min", "x_max", "y_min", "y_max"))
+               for g in grids]  # fmt: skip
+    with np.load(lyapunov) as data:
+        exponent = boundary_exponent(data["exponent"], data["steps"], steps)
+    summary, rows = study_rows(steps, windows, [g.values for g in grids],
+                               sm.params.overview_width, exponent, sm.params.smooth)  # fmt: skip
+    summaries.append(summary)
+    keyframes += rows
+write_table(sm.output.csv, summaries, columns=tuple(summaries[0]))
+write_table(sm.output.keyframes, keyframes, columns=tuple(keyframes[0]))
+save_fractal_end_figure(sm.output.png, summaries, keyframes, sm.params.smooth, sm.params.title)

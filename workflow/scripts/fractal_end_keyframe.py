@@ -1,0 +1,21 @@
+"""Snakemake adapter of rule fractal_end_keyframe: one keyframe of a fractal_end zoom."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+from trainability.condition import Condition  # noqa: E402
+from trainability.grid import save_grid  # noqa: E402
+from trainability.sweep import Engine, default_chunk, sweep  # noqa: E402
+from trainability.zoom import load_path  # noqa: E402
+
+sm = snakemake  # noqa: F821
+zoom, engine = sm.params.zoom, sm.params.engine
+window = load_path(sm.input[0]).window(int(sm.wildcards.k), zoom["resolution"])
+engine = Engine(
+    name=engine["name"],
+    dtype=zoom["dtype"],
+    chunk=engine["chunk"] or default_chunk(),
+    threads=sm.threads,
+)
+save_grid(sm.output[0], sweep(Condition(**zoom["condition"]), window, engine, progress=True))

@@ -1,0 +1,23 @@
+"""Snakemake adapter of rule fractal_end_lyapunov: maximal exponents at the boundary point."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+
+import numpy as np  # noqa: E402
+
+from trainability.atomic import atomic_path  # noqa: E402
+from trainability.condition import Condition  # noqa: E402
+from trainability.lyapunov import maximal_exponent  # noqa: E402
+from trainability.window import Window  # noqa: E402
+from trainability.zoom import load_path  # noqa: E402
+
+sm = snakemake  # noqa: F821
+settings = sm.params.lyapunov
+cx, cy = (float(c) for c in load_path(sm.input[0]).centres[0])  # every keyframe's centre
+half = settings["width"] / 2
+window = Window(cx - half, cx + half, cy - half, cy + half, *[settings["resolution"]] * 2)
+exponent, finite = maximal_exponent(Condition(**sm.params.zoom["condition"]), window,
+                                    return_steps=True)  # fmt: skip
+with atomic_path(sm.output[0]) as tmp, open(tmp, "wb") as f:
+    np.savez_compressed(f, exponent=exponent, steps=finite, window=np.array(window.bounds))
