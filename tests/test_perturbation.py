@@ -147,7 +147,7 @@ def test_auto_takes_double_double_where_perturbation_cannot():
     window = Window(-1.0, 0.0, -1.0, 0.0, 2, 2)
     for activation, arithmetic in (("sigmoid", "doubledouble"), ("tanh", "perturbation")):
         cond = Condition(width=4, dataset_size=6, steps=5, activation=activation)
-        engine = resolve(Engine(dtype="float64x2"), cond, window)
+        engine = resolve(Engine(dtype="float64x2", arithmetic="auto"), cond, window)
         assert sweep_meta(cond, window, engine, None, (1, 1))["arithmetic"] == arithmetic
     plain = resolve(Engine(), cond, window)  # float64: no arithmetic to speak of
     assert sweep_meta(cond, window, plain, None, (1, 1))["arithmetic"] is None

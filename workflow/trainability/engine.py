@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 ENGINES = ("fused", "autodiff")
 DTYPES = ("float64", "float32", "float64x2", "auto")
-ARITHMETICS = ("auto", "perturbation", "doubledouble")
+ARITHMETICS = ("doubledouble", "auto", "perturbation")  # the first is the default (docs/precision.md)
 
 
 def available_cores() -> int:

@@ -57,6 +57,7 @@ from trainability.calibration import (
 )
 from trainability.condition import Condition
 from trainability.config import ConfigError, StudyCondition
+from trainability.engine import ARITHMETICS
 from trainability.window import Window
 from trainability.zoom import POINT_PIXELS, panel_levels
 
@@ -133,8 +134,9 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
     extended = engine.get("dtype") in ("float64x2", "auto")
     for name, sc in study.items():
         named = (sc.ensemble or name) in config["conditions"]
-        factor = float64x2_factor(sc.condition, engine.get("arithmetic", "auto"))
-        for work in _condition_work(name, sc, named):
+        arithmetic = engine.get("arithmetic", ARITHMETICS[0])
+        factor = float64x2_factor(sc.condition, arithmetic)
+        for work in _condition_work(name, sc, named, factor):
             zoomed = work.kind in ("zoom search", "keyframes")  # priced by zoom.dtype
             if extended and not zoomed and work.regime in ("overview", "deep"):
                 work = replace(work, factor=work.factor * factor)
@@ -214,7 +216,7 @@ def _tiled_grid(name, kind, cond, window, tiles, jobs_besides_tiles, image, wher
     )
 
 
-def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
+def _condition_work(name: str, sc: StudyCondition, named: bool, factor: float) -> list[Work]:
     cond = sc.condition
     where = f"conditions.{sc.ensemble or name}" if named else f"followup (condition {name})"
     size, noisy = network_size(cond), _noisy(cond)
@@ -245,8 +247,8 @@ def _condition_work(name: str, sc: StudyCondition, named: bool) -> list[Work]:
             rows = math.ceil(math.log(zoom.outer_width / finest, BISECTION_POINTS - 1))
             search = [zoom.outer_width / (BISECTION_POINTS - 1) ** k for k in range(rows)]
     search_pixels = BISECTION_POINTS if zoom.target == "boundary" else zoom.search_resolution**2
-    # zoom.dtype float64x2 or auto: every sweep at FLOAT64X2_FACTOR (auto: an upper bound)
-    factor = FLOAT64X2_FACTOR if zoom.dtype in ("float64x2", "auto") else 1.0
+    # zoom.dtype float64x2 or auto: every sweep at its arithmetic's factor (auto: an upper bound)
+    factor = factor if zoom.dtype in ("float64x2", "auto") else 1.0
     for regime in ("overview", "deep"):
         n = sum(1 for w in search if _width_regime(w) == regime)
         if n:
