@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 ENGINES = ("fused", "autodiff")
 DTYPES = ("float64", "float32", "float64x2", "auto")
-ARITHMETICS = ("doubledouble", "auto", "perturbation")  # the first is the default (docs/precision.md)
+# float64x2's arithmetics; the first is the default (docs/precision.md)
+ARITHMETICS = ("doubledouble", "auto", "perturbation")
 
 
 def available_cores() -> int:
