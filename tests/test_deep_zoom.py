@@ -3,18 +3,17 @@ with every digit), descent and bisection in exact arithmetic, the video and plot
 keyframes, the config's deep zooms; float zooms computed as before."""
 
 import math
-from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
 import pytest
 from conftest import REPO
+from test_float64x2 import _quadratic as linear_regression
 
 from trainability.boundary import locate
 from trainability.condition import Condition
 from trainability.config import ConfigError, load_study
 from trainability.coordinates import axes_x2, exact, shifted, text
-from trainability.model import init_problem
 from trainability.sweep import Engine, sweep
 from trainability.window import PrecisionError
 from trainability.zoom import (
@@ -100,14 +99,9 @@ def test_check_precision_takes_the_zoom_dtype():
 
 def _quadratic():
     """Linear regression on one data point (depth 1, identity): gradient descent diverges iff
-    η > η* = n²/|x|², an exact rational (tests/test_float64x2.py)."""
-    cond = Condition(activation="identity", depth=1, width=4, dataset_size=1, steps=25)
-    x = init_problem(cond).X[0]
-    critical = Fraction(cond.width**2) / sum(Fraction(float(v)) ** 2 for v in x)
-    with localcontext() as ctx:
-        ctx.prec = 60
-        log10 = (Decimal(critical.numerator) / Decimal(critical.denominator)).log10()
-    return cond, Fraction(log10)
+    η > η* = n²/|x|², an exact rational; its log10 to 50 digits (tests/test_float64x2.py)."""
+    cond, _, boundary = linear_regression()
+    return cond, boundary
 
 
 def test_bisection_brackets_an_analytic_boundary_to_1e18_decades():
