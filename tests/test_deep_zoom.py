@@ -104,10 +104,12 @@ def _quadratic():
     return cond, boundary
 
 
-def test_bisection_brackets_an_analytic_boundary_to_1e18_decades():
+@pytest.mark.parametrize("arithmetic", ["doubledouble", "perturbation"])
+def test_bisection_brackets_an_analytic_boundary_to_1e18_decades(arithmetic):
     cond, boundary = _quadratic()
-    point = locate(cond, (boundary - 1, boundary + Fraction(1, 3), -0.5), Fraction(1, 10**18),
-                   AUTO)  # fmt: skip
+    line = (boundary - Fraction(9, 10), boundary + Fraction(4, 10), -0.5)  # 9/13 of the way:
+    engine = Engine(dtype="auto", arithmetic=arithmetic)  # never on a pixel of any level
+    point = locate(cond, line, Fraction(1, 10**18), engine)
     assert point.hi - point.lo <= Fraction(1, 10**18)
     slack = Fraction(1, 10**29)  # the pixels' learning rates: double-doubles, 2⁻¹⁰⁶ relative
     assert point.lo - slack <= boundary <= point.hi + slack
@@ -115,6 +117,18 @@ def test_bisection_brackets_an_analytic_boundary_to_1e18_decades():
     assert point.levels[-1]["dtype"] == "float64x2"  # past float64 below ~1e-14 decades
     with pytest.raises(ValueError, match="same label at both ends"):
         locate(cond, (boundary + 1, boundary + 2, -0.5), Fraction(1, 10**3))
+
+
+def test_bisection_stops_at_a_bracket_end_on_the_boundary():
+    """On this line the boundary is 3/4 of the way, exactly on a pixel of every level (its lr
+    1.2e-34 below η*). Perturbation labels that pixel to within ~1e-31 of η* only: at level 14
+    it flips, the row has one label, and the search returns that end, which is the boundary."""
+    cond, boundary = _quadratic()
+    line = (boundary - 1, boundary + Fraction(1, 3), -0.5)
+    engine = Engine(dtype="auto", arithmetic="perturbation")
+    point = locate(cond, line, Fraction(1, 10**18), engine)
+    assert "changed label" in point.levels[-1]["stopped"]
+    assert point.x == point.lo == boundary and point.hi - point.lo < Fraction(1, 10**16)
 
 
 def test_boundary_path_centres_exact_keyframes_on_the_boundary():

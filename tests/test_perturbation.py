@@ -112,6 +112,19 @@ def test_a_diverging_centre_and_the_double_double_fallback(left, right, referenc
     assert _same(merged, grid) and merged.meta == grid.meta
 
 
+def test_reference_whose_loss_peaks_lowest_where_every_candidate_spikes():
+    """A tanh window 2e-12 decades wide on a boundary (400 steps): every candidate's loss passes
+    10⁶·ℓ_0 at step 29 and most then converge. The reference is the one whose loss peaks
+    lowest, a converging run, so no pixel needs the double-double fallback (the centre diverges:
+    the converging pixels would be flagged); labels as double-double's but for the chaos floor."""
+    cond = Condition(activation="tanh", width=4, steps=400)
+    c, h = Fraction("2.0998540523374711884121391659"), Fraction(1, 10**12)
+    window = Window(c - h, c + h, 1 - h, 1 + h, 16, 16)
+    grid = sweep(cond, window, PT)
+    assert grid.meta["reference"]["blowup_at"] == 29 and grid.meta["fallback_pixels"] == 0
+    assert (grid.converged == sweep(cond, window, DD).converged).mean() >= 0.99
+
+
 def test_tiles_are_the_whole_and_runs_repeat_bit_for_bit():
     from trainability.grid import merge_tiles
 

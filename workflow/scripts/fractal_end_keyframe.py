@@ -15,7 +15,9 @@ window = load_path(sm.input[0]).window(int(sm.wildcards.k), zoom["resolution"])
 engine = Engine(
     name=engine["name"],
     dtype=zoom["dtype"],
+    arithmetic=engine["arithmetic"],
     chunk=engine["chunk"] or default_chunk(),
     threads=sm.threads,
+    refine=engine.get("refine") or 0,  # keyframes are box-counted: labels are what they need
 )
 save_grid(sm.output[0], sweep(Condition(**zoom["condition"]), window, engine, progress=True))

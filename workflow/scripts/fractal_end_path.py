@@ -19,7 +19,10 @@ path = boundary_path(
     doublings=zoom["doublings"],
     resolution=zoom["resolution"],
     engine=Engine(
-        name=engine["name"], dtype=zoom["dtype"], chunk=engine["chunk"] or default_chunk()
+        name=engine["name"],
+        dtype=zoom["dtype"],
+        arithmetic=engine["arithmetic"],
+        chunk=engine["chunk"] or default_chunk(),
     ),
 )
 save_path(sm.output[0], path)

@@ -12,10 +12,13 @@ Each level is one row of pixels (the first row of a two-row window, swept alone 
 (0, 0) of a 2 × 1 split), in one compiled chunk of n pixels. The precision of each level is
 the engine's ``dtype``; with ``auto`` it is float64 while float64 tells the row's pixels apart
 and float64x2 below that. Where a pixel's label depends on the last bits of its learning rate
-(the chaotic band), a bracket end swept again at the next level may change label; the level
-then keeps the leftmost change it finds, and stops with a clear error if its row has a single
-label. A row past the engine's precision ends the search early, at the finest bracket the
-arithmetic draws (a note in its last level says so).
+(the chaotic band), or where a bracket end lies on the boundary to within the arithmetic's
+resolution, that end swept again at the next level may change label. The level then keeps the
+leftmost change it finds; if its row has a single label, the end that changed is where the
+boundary is, to within the arithmetic's resolution, and the search stops there: it returns
+that end as the point, with the last bracket. A row past the engine's precision also ends the
+search early, at the finest bracket the arithmetic draws. Either way a note in the last level
+says why it stopped.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def locate(
     if not precision > 0:
         raise ValueError(f"precision must be > 0 decades, got {text(precision)}")
     engine = dataclasses.replace(engine or Engine(), chunk=points)
-    levels = []
+    levels, ends = [], None  # ends: the labels the current bracket's ends had when chosen
     while True:
         window = Window(lo, hi, y, y + (hi - lo), points, 2)
         try:
@@ -81,18 +84,19 @@ def locate(
             levels.append({"stopped": "the next row is past the engine's precision"})
             return BoundaryPoint((lo + hi) / 2, y, lo, hi, tuple(levels))
         labels = grid.converged[0]
-        if len(levels) == 0 and labels[0] == labels[-1]:
+        if not levels and labels[0] == labels[-1]:
             raise ValueError(
                 f"the boundary line x in [{text(lo)}, {text(hi)}] at y = {text(y)} has the same "
                 f"label at both ends; choose a line that crosses the boundary"
             )
         changes = np.flatnonzero(labels[1:] != labels[:-1])
-        if changes.size == 0:
-            raise ValueError(
-                f"lost the boundary at bisection level {len(levels)} (x in [{text(lo)}, "
-                f"{text(hi)}]): every pixel of the row has the same label"
-            )
+        if changes.size == 0:  # an end of the bracket, swept again, changed label
+            note = "an end of the bracket changed label when swept again: the boundary is at it"
+            levels.append({"stopped": note + " to within the arithmetic's resolution"})
+            end = lo if labels[0] == ends[1] else hi
+            return BoundaryPoint(end, y, lo, hi, tuple(levels))
         j = int(changes[0])
+        ends = labels[j], labels[j + 1]
         step = (hi - lo) / (points - 1)
         lo, hi = lo + j * step, lo + (j + 1) * step  # both from the old lo
         levels.append({"bracket": [text(lo), text(hi)], "dtype": grid.meta["dtype"]})

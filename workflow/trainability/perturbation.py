@@ -35,18 +35,20 @@ products against X as in the float64 engine, the hidden-to-output products twice
 per hidden unit where the float64 engine has one tanh (`benchmarks/precision.py` measures the
 cost).
 
-**Why the differences stay accurate.** A δ computed in float64 carries a rounding error of
-about u = 2⁻⁵³ of its own size per operation. While δ is small, errors and δ grow alike (both
-are differences between nearby trajectories, amplified by the same Jacobians, e^{λt} in the
-chaotic band), so after t steps the error is ~t·u·|δ_t|: relative to the separation, not to the
-weights. Two pixels p, q at distance Δη of each other and D from the reference differ by
-~(Δη/D)·|δ_t| ≥ |δ_t|/n (n pixels across the window) and carry errors ~t·u·|δ_t|: their
-difference stays resolved to ~t·u·n of itself (1e-11 at t = 1000, n = 64), also after the
-pixels have separated to O(1) — by then neighbours are O(1/n) apart, and the double-double
-engine is no better (its own rounding, 2⁻¹⁰⁶ amplified by the same e^{λt}). The same holds for
-the label: ℓ_p = ℓ_r (double-double) + δℓ, and the mean of the last 20 ℓ_t/ℓ_0 is compared
-with 1 to within ~t·u·|δℓ| — where pixels still lie close to the reference (the linear-regression
-boundary of a 1e-22-decade window) that is ~1e-38 of ℓ.
+**Why the differences stay accurate while they are small.** A δ computed in float64 carries a
+rounding error of about u = 2⁻⁵³ of its own size per operation. While δ is small, errors and δ
+grow alike (both are differences between nearby trajectories, amplified by the same Jacobians,
+e^{λt} in the chaotic band), so after t steps the error is ~t·u·|δ_t|: relative to the
+separation, not to the weights. Two pixels p, q at distance Δη of each other and D from the
+reference differ by ~(Δη/D)·|δ_t| ≥ |δ_t|/n (n pixels across the window) and carry errors
+~t·u·|δ_t|: their difference stays resolved to ~t·u·n of itself (1e-11 at t = 1000, n = 64).
+The same holds for the label: ℓ_p = ℓ_r (double-double) + δℓ, and the mean of the last 20
+ℓ_t/ℓ_0 is compared with 1 to within ~t·u·|δℓ| — where pixels still lie close to the reference
+(the linear-regression boundary of a 1e-22-decade window) that is ~1e-38 of ℓ. Once a pixel has
+parted from the reference to O(1), its differences and their rounding errors are O(1): from
+then on it carries float64's rounding, amplified like a float64 run's, and long chaotic runs
+(~1000 steps of the tanh network) leave some labels to that noise (docs/precision.md measures
+it). Hence double-double, not perturbation, is the default float64x2 arithmetic.
 
 **The one failure** is a reference that blows up while a pixel does not: then δW ≈ −W_r grows
 with the reference and W_r + δW cancels, the errors u·|δ| outgrowing the pixel's own weights
@@ -54,9 +56,10 @@ and its differences to its neighbours. The ratio κ = max|δW| / max|W_p| measur
 wherever the differences are honest (pixels that blow up themselves have κ ≈ 1). So:
 
 1. the reference is chosen not to blow up: the window's centre, else the first of a fixed 3×3
-   lattice of exact points (1/6, 1/2, 5/6 of each axis) that does not blow up, else the one that
-   blows up last (`reference`); the choice depends on the window only, so tiles compute the
-   same reference and merge to the whole grid bit for bit;
+   lattice of exact points (1/6, 1/2, 5/6 of each axis) that does not blow up, else the one
+   whose loss peaks lowest, else the one that blows up last (`reference`); the choice depends
+   on the window only, so tiles compute the same reference and merge to the whole grid bit for
+   bit;
 2. a pixel whose κ exceeds `KAPPA` (2²⁰: six of float64's 16 digits lost relative to its own
    weights), or that is alive when the reference's loss stops being finite, is *flagged*: it
    stops, and is computed again from scratch by the double-double engine (on chunks of
@@ -159,21 +162,24 @@ class Reference:
 def reference(cond: Condition, window, weights0, X, Y, minibatches) -> Reference:
     """The reference run of ``window``: the first candidate point (centre first, `CANDIDATES`)
     whose run never blows up (ℓ_t ≤ 10⁶·ℓ_0, the stability label of `trainability.measure`),
-    else the one that blows up last. Depends on the window's bounds only. ``weights0``: the
+    else the one whose loss peaks lowest, else (every loss reaches a non-finite value) the one
+    that blows up last. Depends on the window's bounds only. ``weights0``: the
     initial weights, pixel-major with one pixel (1 × fan_in × fan_out)."""
     xs = axis_x2(window.x_min, window.x_max, LATTICE + 1, cond.x_scale)
     ys = axis_x2(window.y_min, window.y_max, LATTICE + 1, cond.y_scale)
-    best = None
+    best, lowest = None, None
     for i, j in CANDIDATES:
         lr = float64x2.pixel_table(cond, xs[i : i + 1], ys[j : j + 1])["lr"]
         trajectory = _record(cond)(weights0, lr, X, Y, minibatches)
         trajectory = jax.tree_util.tree_map(np.asarray, trajectory)
-        blowup = int(blowup_trajectory(trajectory["loss"][:, 0])[()])
+        loss = trajectory["loss"][:, 0]
+        blowup = int(blowup_trajectory(loss)[()])
         run = Reference((Fraction(i, LATTICE), Fraction(j, LATTICE)), lr[0], blowup, trajectory)
         if blowup < 0:
             return run
-        if best is None or blowup > best.blowup_at:
-            best = run
+        rank = (float(np.max(loss)) if np.isfinite(loss).all() else math.inf, -blowup)
+        if lowest is None or rank < lowest:
+            best, lowest = run, rank
     return best
 
 
