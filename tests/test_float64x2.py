@@ -189,6 +189,18 @@ def test_bounds_are_read_exactly_from_decimal_text(written, stored):
     assert Fraction(text(value)) == Fraction(written)
 
 
+def test_a_float_bound_beside_an_exact_one_is_its_decimal():
+    """2.3018 as a float is 2.30180000000000006…; beside an exact bound it stands for 2.3018,
+    so a row 1e-20 above it is a window and one 1e-20 below it is not (the bisection of
+    `fractal_end` at a float height needs the first)."""
+    c, tiny = Fraction("2.3018"), Fraction(1, 10**20)
+    assert Fraction(2.3018) > c + tiny  # the float's own value lies above both
+    window = Window(Fraction(1), 1 + tiny, 2.3018, c + tiny, 3, 2)
+    assert Fraction(window.to_dict()["y_max"]) - exact(window.y_min) == tiny
+    with pytest.raises(ValueError, match="y_min < y_max"):
+        Window(Fraction(1), 1 + tiny, 2.3018, c - tiny, 3, 2)
+
+
 def test_float64x2_guard_names_its_limit():
     cond = Condition(**SMALL)
     c = Fraction("0.3")

@@ -53,9 +53,10 @@ class Window:
                 object.__setattr__(self, name, coordinate(getattr(self, name)))
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"window {name} must be finite, got {getattr(self, name)}")
-        if not self.x_min < self.x_max:
+        # in the numbers the bounds stand for: a float next to an exact bound is its decimal
+        if not exact(self.x_min) < exact(self.x_max):
             raise ValueError(f"window needs x_min < x_max, got {self.x_min} >= {self.x_max}")
-        if not self.y_min < self.y_max:
+        if not exact(self.y_min) < exact(self.y_max):
             raise ValueError(f"window needs y_min < y_max, got {self.y_min} >= {self.y_max}")
         for name in ("nx", "ny"):
             value = getattr(self, name)
