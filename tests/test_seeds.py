@@ -227,3 +227,19 @@ def test_band_width_of_a_straight_ramp_is_its_width_to_a_pixel():
     assert band["level_length"] == pytest.approx(2.0)
     assert abs(band["band_width"] - 2 * s * math.log(9)) <= band["pixel"]
     assert level_length(np.zeros((4, 4)), np.arange(4.0), np.arange(4.0)) == 0
+
+
+def test_band_width_of_a_ramp_seen_through_eight_draws_per_pixel():
+    """Each pixel the fraction of 8 Bernoulli draws with the ramp's probability p (per-pixel
+    seeds): the level set of P itself meanders several times the window's height, the mean
+    boundary does not. The band is where the 8 draws disagree (1 to 7 successes: P in
+    [0.125, 0.875]), whose expected width is ∫ 1 − p⁸ − (1 − p)⁸ dx; measured to two pixels."""
+    x, y = np.linspace(0, 1, 128), np.linspace(0, 1, 128)
+    s = 0.05
+    ramp = 1 / (1 + np.exp(-(x - 0.5) / s))
+    p = np.random.default_rng(0).binomial(8, np.broadcast_to(ramp, (y.size, x.size))) / 8
+    band = band_width(p, x, y)
+    assert level_length(p, x, y) > 3.0  # the raw 0.5 level set: noise
+    assert band["level_length"] == pytest.approx(1.0, abs=0.1)
+    disagree = (1 - ramp**8 - (1 - ramp) ** 8).sum() * (x[1] - x[0])
+    assert abs(band["band_width"] - disagree) <= 2 * band["pixel"]

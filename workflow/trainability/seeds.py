@@ -10,9 +10,13 @@ config, `trainability.config.ensemble_members`; docs/seeds.md). Over its K membe
 - the **trainability probability map** (`probability_map`): per pixel, the fraction P of the K
   members whose training converged. Its 0.5 level set is the ensemble's mean boundary;
 - the **transition band** (`band_width`): the pixels with 0.1 ≤ P ≤ 0.9, where seeds disagree.
-  Its width is its area divided by the length of the 0.5 level set, both measured in the
-  window's axis units (decades on a log axis): a straight band of width w gives w, to within a
-  pixel. K identical members give P ∈ {0, 1} and width 0;
+  Its width is its area divided by the length of the mean boundary, both measured in the
+  window's axis units (decades on a log axis). The mean boundary is the 0.5 level set of P
+  averaged over `SMOOTH` × `SMOOTH` pixels: the level set of P itself meanders with the
+  pixel-scale noise of a few seeds (with per-pixel seeds) and of the fractal detail, and at
+  128² it is 1.5–10× longer than the boundary's course, which would shrink the width by as
+  much. A straight band of width w gives w, to within a pixel, noisy or not (tested). K
+  identical members give P ∈ {0, 1} and width 0;
 - the **two boundaries** of each member (`trainability.measure`): trainability (the paper's
   label) and stability (no blow-up), each box-counted.
 """
@@ -29,6 +33,7 @@ from trainability.grid import Grid, need_values
 from trainability.tables import dimension_row
 
 BAND = (0.1, 0.9)  # the transition band of the probability map
+SMOOTH = 9  # pixels: the box P is averaged over before its 0.5 level set, the mean boundary
 CONFIDENCE = 0.95
 
 
@@ -79,15 +84,18 @@ def level_length(p: np.ndarray, x: np.ndarray, y: np.ndarray, level: float = 0.5
     return float(sum(np.hypot(*np.diff(line, axis=0).T).sum() for line in lines))
 
 
-def band_width(p: np.ndarray, x: np.ndarray, y: np.ndarray, band=BAND) -> dict:
+def band_width(p: np.ndarray, x: np.ndarray, y: np.ndarray, band=BAND, smooth=SMOOTH) -> dict:
     """The transition band {band[0] ≤ P ≤ band[1]} of a probability map: its area (pixels ×
-    pixel area), the length of the 0.5 level set, and width = area / length (None without a
-    0.5 level set), in the units of x and y (decades on a log axis)."""
+    pixel area), the length of the mean boundary (the 0.5 level set of P averaged over
+    ``smooth`` × ``smooth`` pixels), and width = area / length (None without a mean boundary),
+    in the units of x and y (decades on a log axis)."""
+    from scipy.ndimage import uniform_filter
+
     p = np.asarray(p, float)
     dx = abs(x[-1] - x[0]) / max(len(x) - 1, 1)
     dy = abs(y[-1] - y[0]) / max(len(y) - 1, 1)
     area = float(((p >= band[0]) & (p <= band[1])).sum() * dx * dy)
-    length = level_length(p, x, y)
+    length = level_length(uniform_filter(p, smooth, mode="nearest"), x, y)
     return {
         "band_area": area,
         "level_length": length,
