@@ -143,6 +143,22 @@ def test_a_deep_fractal_end_zoom_is_accepted_with_auto():
     assert zooms[10]["line"] == ["-1", "4", "2"]  # across the overview through its centre
 
 
+def test_the_arithmetic_is_the_engines_or_its_own_and_checked_before_any_job():
+    from trainability.config import fractal_end_zooms
+
+    block = {"condition": "tanh_fullbatch", "steps": [10], "depth": 20, "dtype": "auto"}
+    config, study = _study(block)
+    assert fractal_end_zooms(config, study)[10]["arithmetic"] == "doubledouble"  # the engine's
+    config, study = _study({**block, "arithmetic": "perturbation"})
+    assert fractal_end_zooms(config, study)[10]["arithmetic"] == "perturbation"
+    config = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    config["conditions"]["sigmoid"] = {**config["conditions"]["tanh_fullbatch"],
+                                       "activation": "sigmoid"}  # fmt: skip
+    config["fractal_end"] = {**block, "condition": "sigmoid", "arithmetic": "perturbation"}
+    with pytest.raises(ConfigError, match="arithmetic perturbation does not support activation"):
+        load_study(config, SCHEMA)
+
+
 TINY = {  # the test study's tanh condition at 10 and 20 steps, 16² keyframes
     "condition": "tanh_fullbatch",
     "steps": [10, 20],

@@ -21,7 +21,7 @@ path = boundary_path(
     engine=Engine(
         name=engine["name"],
         dtype=zoom["dtype"],
-        arithmetic=engine["arithmetic"],
+        arithmetic=zoom["arithmetic"],
         chunk=engine["chunk"] or default_chunk(),
     ),
 )

@@ -25,6 +25,7 @@ from trainability.coordinates import axes_x2, coordinate, exact, is_exact, text,
 from trainability.engine import Engine
 from trainability.float64x2 import check as check_float64x2
 from trainability.float64x2 import resolve
+from trainability.perturbation import check as check_perturbation
 from trainability.window import Window
 from trainability.zoom import check_precision, levels_for_depth, panel_levels
 
@@ -144,7 +145,7 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
     as plain data for its rules: the condition with ``steps`` T, the bisection ``line``, the
     ``outer_width`` of keyframe 0 (the overview's width W halved down to ``first`` decades
     below it), ``levels`` keyframes 2^``doublings`` narrower each down to ``depth``, their
-    ``resolution`` and ``dtype``, and W. Raises `ConfigError` in one line."""
+    ``resolution``, ``dtype`` and ``arithmetic``, and W. Raises `ConfigError` in one line."""
     entry = config["fractal_end"]
     where = "config error at fractal_end"
     name = entry["condition"]
@@ -172,6 +173,7 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
     else:
         line = tuple(exact(coordinate(v)) for v in entry["line"])
     dtype = entry["dtype"] or config["engine"]["dtype"]
+    arithmetic = entry["arithmetic"] or config["engine"]["arithmetic"]
     zooms = {}
     for t, first, depth in zip(steps, per_t["first"], per_t["depth"], strict=True):
         try:
@@ -183,6 +185,8 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
             levels = levels_for_depth(depth - above * math.log10(2), entry["doublings"])
             if dtype in ("float64x2", "auto"):
                 check_float64x2(cond)
+                if arithmetic == "perturbation":
+                    check_perturbation(cond)
             check_precision(
                 (max(abs(line[0]), abs(line[1])), abs(line[2])),
                 outer,
@@ -202,6 +206,7 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
             "doublings": entry["doublings"],
             "resolution": entry["resolution"],
             "dtype": dtype,
+            "arithmetic": arithmetic,
         }
     return zooms
 
