@@ -8,15 +8,16 @@ config, `trainability.config.ensemble_members`; docs/seeds.md). Over its K membe
   denominator) and the 95 % interval of the mean, m ± t₀.₉₇₅,K−1 · s/√K (Student's t: the
   seeds are K independent draws of the network and data; with K = 3, t = 4.30);
 - the **trainability probability map** (`probability_map`): per pixel, the fraction P of the K
-  members whose training converged. Its 0.5 level set is the ensemble's mean boundary;
+  members whose training converged;
 - the **transition band** (`band_width`): the pixels with 0.1 ≤ P ≤ 0.9, where seeds disagree.
   Its width is its area divided by the length of the mean boundary, both measured in the
   window's axis units (decades on a log axis). The mean boundary is the 0.5 level set of P
   averaged over `SMOOTH` × `SMOOTH` pixels: the level set of P itself meanders with the
   pixel-scale noise of a few seeds (with per-pixel seeds) and of the fractal detail, and at
   128² it is 1.5–10× longer than the boundary's course, which would shrink the width by as
-  much. A straight band of width w gives w, to within a pixel, noisy or not (tested). K
-  identical members give P ∈ {0, 1} and width 0;
+  much. A straight band of width w gives w, to within a pixel; seen through K draws per pixel,
+  the width of the region where the draws disagree (both tested). K identical members give
+  P ∈ {0, 1} and width 0;
 - the **two boundaries** of each member (`trainability.measure`): trainability (the paper's
   label) and stability (no blow-up), each box-counted.
 """
