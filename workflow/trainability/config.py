@@ -183,10 +183,8 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
             above = round(first / math.log10(2))  # doublings from the overview to keyframe 0
             outer = exact(overview) / 2**above
             levels = levels_for_depth(depth - above * math.log10(2), entry["doublings"])
-            if dtype in ("float64x2", "auto"):
-                check_float64x2(cond)
-                if arithmetic == "perturbation":
-                    check_perturbation(cond)
+            if dtype in ("float64x2", "auto"):  # perturbation's check includes double-double's
+                (check_perturbation if arithmetic == "perturbation" else check_float64x2)(cond)
             check_precision(
                 (max(abs(line[0]), abs(line[1])), abs(line[2])),
                 outer,
