@@ -28,8 +28,8 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from trainability.config import ConfigError, load_study
-from trainability.plan import check_study, tile_backend
+from trainability.study.config import ConfigError, load_study
+from trainability.study.plan import check_study, tile_backend
 
 min_version("9.0")
 

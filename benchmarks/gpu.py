@@ -38,12 +38,12 @@ sys.path.insert(0, str(ROOT / "workflow"))
 
 from throughput import regime_bounds  # noqa: E402
 
-from trainability._jax import jax  # noqa: E402
-from trainability.condition import Condition  # noqa: E402
-from trainability.engine import available_cores  # noqa: E402
-from trainability.grid import load_grid  # noqa: E402
-from trainability.sweep import Engine, sweep  # noqa: E402
-from trainability.window import Window  # noqa: E402
+from trainability.core.condition import Condition  # noqa: E402
+from trainability.core.engine import available_cores  # noqa: E402
+from trainability.core.grid import load_grid  # noqa: E402
+from trainability.core.window import Window  # noqa: E402
+from trainability.numerics.jax64 import jax  # noqa: E402
+from trainability.train.sweep import Engine, sweep  # noqa: E402
 
 REGIMES = ("overview", "deep")
 

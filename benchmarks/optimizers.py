@@ -20,9 +20,9 @@ import time
 import jax
 import numpy as np
 
-from trainability.condition import Condition
-from trainability.sweep import Engine, default_chunk, sweep
-from trainability.window import Window
+from trainability.core.condition import Condition
+from trainability.core.window import Window
+from trainability.train.sweep import Engine, default_chunk, sweep
 
 OPTIMIZERS = {
     "gd": {},

@@ -4,7 +4,7 @@ float64, float64x2 by perturbation and float64x2 in double-double sweep the same
 same condition (the paper's tanh network by default) with early exit off, so every pixel trains
 all its steps; each is compiled first on the same chunk size, so the timings hold training
 only. Perturbation's time includes its reference run (one double-double run of T steps per
-window, more if the centre blows up: `trainability.perturbation`); its time without it is
+window, more if the centre blows up: `trainability.train.perturbation`); its time without it is
 printed too (``perturbation_pixels``), the per-pixel cost a large window approaches. The window
 is one float64 resolves, so the label agreement with float64 is printed as well (the chaos
 floor), and the pixels perturbation computed again in double-double.
@@ -23,12 +23,12 @@ import json
 import os
 import time
 
-from trainability._jax import jnp
-from trainability.condition import Condition
-from trainability.model import init_problem
-from trainability.perturbation import reference
-from trainability.sweep import Engine, sweep
-from trainability.window import Window
+from trainability.core.condition import Condition
+from trainability.core.window import Window
+from trainability.models.mlp import init_problem
+from trainability.numerics.jax64 import jnp
+from trainability.train.perturbation import reference
+from trainability.train.sweep import Engine, sweep
 
 
 def timed(cond: Condition, window: Window, engine: Engine):

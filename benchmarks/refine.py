@@ -25,10 +25,10 @@ from pathlib import Path
 
 import yaml
 
-from trainability.config import load_study
-from trainability.engine import available_cores
-from trainability.sweep import Engine, sweep
-from trainability.window import Window
+from trainability.core.engine import available_cores
+from trainability.core.window import Window
+from trainability.study.config import load_study
+from trainability.train.sweep import Engine, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

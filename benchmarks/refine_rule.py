@@ -1,4 +1,5 @@
-"""Saving and label agreement of label-only refinement (`trainability.refine`), measured on grids
+"""Saving and label agreement of label-only refinement (`trainability.train.refine`), measured on
+grids
 already computed in full.
 
 The lattice is a subset of a grid's pixels, so what the rule computes and infers on a grid is a
@@ -26,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from trainability.grid import load_grid
-from trainability.refine import GUARD, ROUGHNESS, lattice, oracle, refine
+from trainability.core.grid import load_grid
+from trainability.train.refine import GUARD, ROUGHNESS, lattice, oracle, refine
 
 SATURATED = 0.95  # a share this close to 1 no longer follows the power law (every cell computed)
 

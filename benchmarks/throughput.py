@@ -38,13 +38,13 @@ import jax.numpy as jnp
 import numpy as np
 import yaml
 
-from trainability.condition import Condition
-from trainability.config import load_study
-from trainability.engine import available_cores
-from trainability.measure import measure_trajectory
-from trainability.model import init_problem, reference_loss
-from trainability.sweep import Engine, sweep
-from trainability.window import Window
+from trainability.core.condition import Condition
+from trainability.core.engine import available_cores
+from trainability.core.window import Window
+from trainability.models.mlp import init_problem, reference_loss
+from trainability.study.config import load_study
+from trainability.train.measure import measure_trajectory
+from trainability.train.sweep import Engine, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERVIEW = (-3.0, 6.0, -3.0, 6.0)  # the paper's 9-decade window (log10 learning rates)

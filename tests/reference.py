@@ -2,7 +2,8 @@
 engines: one pixel at a time, jax.grad of the loss, trajectories stored whole.
 
 Beyond the reference (plain gradient descent), it writes out the extensions of
-`trainability.condition` the obvious way: the layer learning-rate rules as a chain of overrides,
+`trainability.core.condition` the obvious way: the layer learning-rate rules as a chain of
+overrides,
 the optimizers with explicit state lists, the schedule multiplier and Adam's bias corrections
 computed in Python from the step number.
 """
@@ -13,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from trainability.measure import measure_trajectory
-from trainability.model import forward, init_problem, reference_loss
+from trainability.models.mlp import forward, init_problem, reference_loss
+from trainability.train.measure import measure_trajectory
 
 PHASE_AXES = {"lr_vs_lr": ("lr_even", "lr_odd"), "offset_vs_lr": ("offset", "lr")}
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from trainability.cli import main
-from trainability.grid import load_grid
+from trainability.core.grid import load_grid
 
 
 def test_sweep_writes_a_grid(tmp_path):

@@ -8,15 +8,15 @@ from types import SimpleNamespace
 import pytest
 from conftest import REPO
 
-from trainability import compile_cache
+from trainability.numerics import compile_cache
 
 SWEEP = """
 import sys
-import trainability.measure
-from trainability.condition import Condition
-from trainability.window import Window
-from trainability.sweep import sweep
-trainability.measure.LOSS_CAP = float(sys.argv[1])  # a constant traced into the step
+import trainability.train.measure
+from trainability.core.condition import Condition
+from trainability.core.window import Window
+from trainability.train.sweep import sweep
+trainability.train.measure.LOSS_CAP = float(sys.argv[1])  # a constant traced into the step
 grid = sweep(Condition(width=4, steps=3), Window.square((-1, 2, 0, 3), 4))
 sys.stdout.buffer.write(grid.values.tobytes() + grid.converged.tobytes())
 """

@@ -10,13 +10,13 @@ import pytest
 from conftest import REPO
 from test_float64x2 import _quadratic as linear_regression
 
-from trainability.boundary import locate
-from trainability.condition import Condition
-from trainability.config import ConfigError, load_study
-from trainability.coordinates import axes_x2, exact, shifted, text
-from trainability.sweep import Engine, sweep
-from trainability.window import PrecisionError
-from trainability.zoom import (
+from trainability.core.condition import Condition
+from trainability.core.coordinates import axes_x2, exact, shifted, text
+from trainability.core.window import PrecisionError
+from trainability.study.config import ConfigError, load_study
+from trainability.train.sweep import Engine, sweep
+from trainability.zoom.boundary import locate
+from trainability.zoom.paths import (
     ZoomPath,
     boundary_path,
     check_precision,
@@ -176,8 +176,8 @@ def test_exact_windows_are_drawn_in_offsets():
 
 
 def test_video_strip_and_dimension_plot_take_exact_keyframes(tmp_path):
-    from trainability.line_plots import save_zoom_dimension
-    from trainability.video import save_keyframe_strip, write_zoom_video
+    from trainability.figures.line_plots import save_zoom_dimension
+    from trainability.figures.video import save_keyframe_strip, write_zoom_video
 
     path = fixed_path(("1.5", "2"), 1, 3, doublings=40)  # 1, 9e-13, 8e-25 decades
     rng = np.random.default_rng(0)

@@ -1,4 +1,5 @@
-"""Known-answer tests for trainability.dimension: box counting (Sohl-Dickstein 2024) with its
+"""Known-answer tests for trainability.analysis.dimension: box counting (Sohl-Dickstein 2024) with
+its
 scaling-range rule and intervals, the tables' rounding, the boundary texture, Liu's 1-D counting."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from trainability.dimension import (
+from trainability.analysis.dimension import (
     MAX_SPECKLE,
     NO_BOUNDARY,
     NOT_ENOUGH_SCALES,
@@ -27,7 +28,7 @@ from trainability.dimension import (
     local_slopes,
     scale_ratio,
 )
-from trainability.tables import (
+from trainability.analysis.tables import (
     DIMENSION_COLUMNS,
     dimension_row,
     format_estimate,
@@ -484,7 +485,7 @@ def test_cli_refuses_with_one_line(tmp_path, capsys):
 
 
 def test_zoom_dimension_plot_leaves_gaps(tmp_path):
-    from trainability.line_plots import keyframe_dimensions, save_zoom_dimension
+    from trainability.figures.line_plots import keyframe_dimensions, save_zoom_dimension
 
     fields = [disc_of(24), disc_of(128)]  # the first is refused: not enough scales
     dims = keyframe_dimensions(fields)
@@ -637,7 +638,7 @@ def test_a_condition_pools_only_its_largest_images():
     """A 128² panel and 32² keyframes: only the panel is measured, and the note says so."""
     from types import SimpleNamespace
 
-    from trainability.tables import dimension_row
+    from trainability.analysis.tables import dimension_row
 
     yy, xx = np.mgrid[0:128, 0:128]
     line = np.where(xx + 0.37 * yy < 90, -1.0, 1.0)

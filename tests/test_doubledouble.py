@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from trainability import doubledouble as dd
-from trainability._jax import jax, jnp
+from trainability.numerics import doubledouble as dd
+from trainability.numerics.jax64 import jax, jnp
 
 U = 2.0**-106  # unit roundoff of a double-double
 

@@ -17,7 +17,8 @@ import yaml
 from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, playwright_or_skip
 
 from trainability.cli import main
-from trainability.config import load_study
+from trainability.core.grid import Grid, load_grid, merge_tiles, save_grid
+from trainability.core.window import Window, min_width
 from trainability.explore.cache import GridCache, grid_key
 from trainability.explore.server import Explorer, bind, server
 from trainability.explore.view import (
@@ -29,11 +30,10 @@ from trainability.explore.view import (
     tick_labels,
     zoom_target,
 )
-from trainability.grid import Grid, load_grid, merge_tiles, save_grid
-from trainability.heatmap import format_edge_ticks
-from trainability.sweep import Engine, SweepCancelled, default_chunk, sweep, sweep_meta
-from trainability.window import Window, min_width
-from trainability.zoom import fixed_path
+from trainability.figures.heatmap import format_edge_ticks
+from trainability.study.config import load_study
+from trainability.train.sweep import Engine, SweepCancelled, default_chunk, sweep, sweep_meta
+from trainability.zoom.paths import fixed_path
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 CONFIG = {

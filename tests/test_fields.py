@@ -12,9 +12,9 @@ import yaml
 from conftest import REPO
 
 from trainability.cli import build_parser, main
-from trainability.condition import AXES, GROUPS, Condition, ConditionError
-from trainability.engine import ARITHMETICS, DTYPES, ENGINES
-from trainability.fields import flag, from_arguments, problem, reference_table, specs
+from trainability.core.condition import AXES, GROUPS, Condition, ConditionError
+from trainability.core.engine import ARITHMETICS, DTYPES, ENGINES
+from trainability.core.fields import flag, from_arguments, problem, reference_table, specs
 
 SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
 CONDITION = SCHEMA["definitions"]["condition"]["properties"]
@@ -22,7 +22,7 @@ STUDY_KEYS = {
     "title", "paper_dimension", "group", "window", "resolution", "tiles", "zoom", "panel", "seeds"
 }
 DECLARED = specs(Condition)
-HOW = "print the generated text with: python -m trainability.fields"
+HOW = "print the generated text with: python -m trainability.core.fields"
 
 
 def sweep_parser() -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def sweep_parser() -> argparse.ArgumentParser:
 
 
 def test_the_schema_file_carries_every_field_as_declared():
-    from trainability.fields import schema_properties
+    from trainability.core.fields import schema_properties
 
     assert set(CONDITION) == set(DECLARED) | STUDY_KEYS
     for name, prop in schema_properties(Condition).items():

@@ -8,12 +8,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from trainability.condition import Condition
-from trainability.coordinates import exact, text
-from trainability.model import init_problem
-from trainability.pixels import axis_values
-from trainability.sweep import Engine, sweep
-from trainability.window import PrecisionError, Window
+from trainability.core.condition import Condition
+from trainability.core.coordinates import exact, text
+from trainability.core.window import PrecisionError, Window
+from trainability.models.mlp import init_problem
+from trainability.train.pixels import axis_values
+from trainability.train.sweep import Engine, sweep
 
 X2 = Engine(dtype="float64x2", arithmetic="doubledouble")  # perturbation: test_perturbation
 SMALL = {"width": 4, "dataset_size": 6, "steps": 30}
@@ -119,7 +119,7 @@ def test_unsupported_conditions_are_refused_in_one_line(changes, what):
 
 def test_cli_reads_the_window_exactly_and_picks_the_precision(tmp_path, capsys):
     from trainability.cli import main
-    from trainability.grid import load_grid
+    from trainability.core.grid import load_grid
 
     deep = ["0.5", "0.50000000000000000001", "1", "1.00000000000000000001"]
     common = ["sweep", "--width", "4", "--dataset-size", "6", "--steps", "20", "--quiet"]
@@ -138,7 +138,7 @@ def test_cli_reads_the_window_exactly_and_picks_the_precision(tmp_path, capsys):
 def test_config_reads_quoted_windows_exactly_and_checks_the_precision():
     from pathlib import Path
 
-    from trainability.config import ConfigError, load_study
+    from trainability.study.config import ConfigError, load_study
 
     root = Path(__file__).resolve().parents[1]
     deep = ["0.5", "0.50000000000000000001", "1", "1.00000000000000000001"]
@@ -159,7 +159,7 @@ def test_config_reads_quoted_windows_exactly_and_checks_the_precision():
 
 
 def test_tiles_are_the_whole_bit_for_bit():
-    from trainability.grid import merge_tiles
+    from trainability.core.grid import merge_tiles
 
     cond = Condition(**SMALL)  # compiled by the agreement test already
     window = Window(-1.0, 2.0, -1.0, 2.0, 6, 5)
@@ -181,7 +181,7 @@ def test_tiles_are_the_whole_bit_for_bit():
     ],
 )
 def test_bounds_are_read_exactly_from_decimal_text(written, stored):
-    from trainability.coordinates import coordinate
+    from trainability.core.coordinates import coordinate
 
     value = coordinate(written)
     assert value == stored and type(value) is type(stored)

@@ -11,15 +11,15 @@ import yaml
 from conftest import REPO, snakemake
 from test_dimension import rasterise
 
-from trainability.config import ConfigError, load_study
-from trainability.dimension import Dimension2D
-from trainability.fractal_end import (
+from trainability.analysis.dimension import Dimension2D
+from trainability.analysis.tables import read_table
+from trainability.study.config import ConfigError, load_study
+from trainability.zoom.fractal_end import (
     boundary_exponent,
     predicted_depth,
     smooth_depth,
     study_rows,
 )
-from trainability.tables import read_table
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -133,7 +133,7 @@ def test_bad_fractal_end_blocks_are_refused_in_one_line(block, message):
 
 
 def test_a_deep_fractal_end_zoom_is_accepted_with_auto():
-    from trainability.config import fractal_end_zooms
+    from trainability.study.config import fractal_end_zooms
 
     config, study = _study({"condition": "tanh_fullbatch", "steps": [10, 20], "first": [1, 2],
                             "depth": 20, "dtype": "auto"})  # fmt: skip
@@ -144,7 +144,7 @@ def test_a_deep_fractal_end_zoom_is_accepted_with_auto():
 
 
 def test_the_arithmetic_is_the_engines_or_its_own_and_checked_before_any_job():
-    from trainability.config import fractal_end_zooms
+    from trainability.study.config import fractal_end_zooms
 
     block = {"condition": "tanh_fullbatch", "steps": [10], "depth": 20, "dtype": "auto"}
     config, study = _study(block)

@@ -20,10 +20,10 @@ from conftest import REPO
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from trainability.calibration import FALLBACK, network_size
 from trainability.cli import build_parser, main
-from trainability.config import ConfigError, load_study
-from trainability.plan import Work, check_study
+from trainability.study.calibration import FALLBACK, network_size
+from trainability.study.config import ConfigError, load_study
+from trainability.study.plan import Work, check_study
 
 # windows like [-1e300, 1e300] overflow to inf in numpy before they are refused
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
@@ -243,8 +243,8 @@ CONDITION_KEYS = [
 def test_an_accepted_condition_runs_a_tiny_sweep(key, value):
     """Edits of one condition key: refused in one line, or a 2x2 sweep of it runs (capped at
     5 steps; skipped when even that would take long, e.g. a huge network)."""
-    from trainability.sweep import sweep
-    from trainability.window import Window
+    from trainability.core.window import Window
+    from trainability.train.sweep import sweep
 
     config = json.loads(json.dumps(BASE))
     config["conditions"]["tanh_fullbatch"][key] = value
@@ -322,7 +322,7 @@ def test_sweep_arguments_are_accepted_or_refused_in_one_line(tmp_path_factory, e
     code, err = _run(argv, workdir)
     event("accepted" if code == 0 else "refused")
     if code == 0:
-        from trainability.grid import load_grid
+        from trainability.core.grid import load_grid
 
         assert load_grid(workdir / out).values.shape[0] >= 2
         return

@@ -1,4 +1,4 @@
-"""Tests for trainability.heatmap: rank stretch, edge ticks, heatmaps, atomic PNG writes."""
+"""Tests for trainability.figures.heatmap: rank stretch, edge ticks, heatmaps, atomic PNG writes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from trainability import heatmap
-from trainability.heatmap import (
+from trainability.figures import heatmap
+from trainability.figures.heatmap import (
     RankReference,
     colorize,
     format_edge_ticks,

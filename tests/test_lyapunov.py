@@ -9,12 +9,16 @@ import pytest
 from jax.flatten_util import ravel_pytree
 from reference import pixel_hyperparameters, reference_step, start, step_hyperparameters
 
-import trainability._jax  # noqa: F401  (float64 before any array)
-from trainability.condition import Condition
-from trainability.lyapunov import initial_tangent, maximal_exponent, twin_trajectory_exponent
-from trainability.model import forward, init_problem, perturb_weights, reference_loss
-from trainability.sweep import axis_values, sweep
-from trainability.window import Window
+import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
+from trainability.analysis.lyapunov import (
+    initial_tangent,
+    maximal_exponent,
+    twin_trajectory_exponent,
+)
+from trainability.core.condition import Condition
+from trainability.core.window import Window
+from trainability.models.mlp import forward, init_problem, perturb_weights, reference_loss
+from trainability.train.sweep import axis_values, sweep
 
 LINEAR = Condition(activation="identity", width=8, depth=1, dataset_size=40, steps=200)
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import trainability._jax  # noqa: F401  (float64 before any array)
-from trainability.measure import (
+import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
+from trainability.train.measure import (
     BLOWUP_FACTOR,
     LOSS_CAP,
     blowup_trajectory,

@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import trainability._jax  # noqa: F401  (float64 before any array)
-from trainability.condition import ACTIVATIONS, Condition, ConditionError
-from trainability.model import (
+import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
+from trainability.core.condition import ACTIVATIONS, Condition, ConditionError
+from trainability.models.mlp import (
     activate,
     activation_slope,
     forward,

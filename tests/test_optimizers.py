@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from reference import reference_pixels
 
-import trainability._jax  # noqa: F401  (float64 before any array)
+import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
 from trainability.cli import main
-from trainability.condition import Condition, ConditionError
-from trainability.model import init_problem
-from trainability.sweep import Engine, axis_values, sweep
-from trainability.window import PrecisionError, Window
+from trainability.core.condition import Condition, ConditionError
+from trainability.core.window import PrecisionError, Window
+from trainability.models.mlp import init_problem
+from trainability.train.sweep import Engine, axis_values, sweep
 
 BASE = Condition(width=6, steps=30)  # 30 steps: the optimizer state crosses a segment boundary
 
@@ -204,7 +204,7 @@ def test_early_exit_changes_no_label_with_momentum_and_adam():
 
 
 def test_linear_axis_values_and_tiles_with_optimizer_state(tmp_path):
-    from trainability.grid import merge_tiles
+    from trainability.core.grid import merge_tiles
 
     cond = Condition(
         width=6,

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from conftest import REPO
 
-from trainability.config import ConfigError, load_study
-from trainability.sweep import Engine, sweep
-from trainability.window import Window
-from trainability.zoom import concentric_path, levels_for_depth
+from trainability.core.window import Window
+from trainability.study.config import ConfigError, load_study
+from trainability.train.sweep import Engine, sweep
+from trainability.zoom.paths import concentric_path, levels_for_depth
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())

@@ -1,4 +1,5 @@
-"""float64x2 by perturbation (`trainability.perturbation`): agrees with the double-double engine
+"""float64x2 by perturbation (`trainability.train.perturbation`): agrees with the double-double
+engine
 on a deep window and with float64 on a shallow one, puts the analytic linear-regression boundary
 within one pixel of a 1e-22-decade window, merges tiles to the whole bit for bit, repeats itself
 bit for bit, computes again in double-double what its reference cannot carry, and refuses what
@@ -10,10 +11,10 @@ import numpy as np
 import pytest
 from test_float64x2 import _quadratic
 
-from trainability.condition import Condition
-from trainability.pixels import axis_values
-from trainability.sweep import Engine, sweep
-from trainability.window import PrecisionError, Window
+from trainability.core.condition import Condition
+from trainability.core.window import PrecisionError, Window
+from trainability.train.pixels import axis_values
+from trainability.train.sweep import Engine, sweep
 
 PT = Engine(dtype="float64x2", arithmetic="perturbation")
 DD = Engine(dtype="float64x2", arithmetic="doubledouble")
@@ -97,7 +98,7 @@ def test_a_diverging_centre_and_the_double_double_fallback(left, right, referenc
     another candidate; where every candidate blows up, the converging pixels are flagged and
     computed again in double-double. Either way: the double-double engine's labels, the
     boundary within one pixel, tiles = whole bit for bit (fallback counts added up)."""
-    from trainability.grid import merge_tiles
+    from trainability.core.grid import merge_tiles
 
     cond, critical, centre = _quadratic()
     window = Window(centre + left, centre + right, Fraction(-1), Fraction(0), 16, 2)
@@ -127,7 +128,7 @@ def test_reference_whose_loss_peaks_lowest_where_every_candidate_spikes():
 
 
 def test_tiles_are_the_whole_and_runs_repeat_bit_for_bit():
-    from trainability.grid import merge_tiles
+    from trainability.core.grid import merge_tiles
 
     window = Window(-1.0, 2.0, -1.0, 2.0, 6, 5)
     whole = sweep(TANH, window, PT)
@@ -155,8 +156,8 @@ def test_unsupported_conditions_are_refused_in_one_line(changes, what):
 
 
 def test_auto_takes_double_double_where_perturbation_cannot():
-    from trainability.float64x2 import resolve
-    from trainability.sweep import sweep_meta
+    from trainability.train.float64x2 import resolve
+    from trainability.train.sweep import sweep_meta
 
     window = Window(-1.0, 0.0, -1.0, 0.0, 2, 2)
     for activation, arithmetic in (("sigmoid", "doubledouble"), ("tanh", "perturbation")):
@@ -171,8 +172,8 @@ def test_cli_and_config_carry_the_arithmetic(tmp_path):
     from pathlib import Path
 
     from trainability.cli import main
-    from trainability.config import ConfigError, load_study
-    from trainability.grid import load_grid
+    from trainability.core.grid import load_grid
+    from trainability.study.config import ConfigError, load_study
 
     deep = ["0.5", "0.50000000000000000001", "1", "1.00000000000000000001"]
     args = ["sweep", "--width", "4", "--dataset-size", "6", "--steps", "20", "--quiet"]

@@ -1,4 +1,4 @@
-"""The cost estimate (trainability.plan): the jobs it counts against Snakemake's DAG, its time
+"""The cost estimate (trainability.study.plan): the jobs it counts against Snakemake's DAG, its time
 against a tiny study timed on this machine, the budget and memory refusals before any job,
 and the hard limits of the arithmetic."""
 
@@ -10,7 +10,8 @@ import pytest
 import yaml
 from conftest import REPO, snakemake
 
-from trainability.calibration import (
+from trainability.core.condition import Condition
+from trainability.study.calibration import (
     FALLBACK,
     Calibration,
     calibrate,
@@ -19,9 +20,8 @@ from trainability.calibration import (
     network_size,
     save_calibration,
 )
-from trainability.condition import Condition
-from trainability.config import ConfigError, load_study
-from trainability.plan import Work, check_study, estimate, workloads
+from trainability.study.config import ConfigError, load_study
+from trainability.study.plan import Work, check_study, estimate, workloads
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 TEST = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
@@ -124,8 +124,8 @@ def test_the_estimate_of_a_tiny_study_is_within_a_factor_2_of_its_time_here(monk
     """Calibrate, then time the tiny study's sweep jobs in this process, each compiling afresh
     as a job without the compilation cache would (the plan then counts a compilation per job);
     CPU times on both sides, so other work on the machine matters less."""
-    from trainability import compile_cache
-    from trainability import sweep as sweeping
+    from trainability.numerics import compile_cache
+    from trainability.train import sweep as sweeping
 
     monkeypatch.setenv(compile_cache.ENV, "off")  # the plan: one compilation per job
     with compile_cache.suspended():  # no compiled step loaded from disk, as before the cache
@@ -197,7 +197,7 @@ def test_float64x2_sweeps_are_priced_at_their_measured_factor_of_float64(arithme
     """engine.dtype float64x2 (or auto, as an upper bound): every sweep's training costs its
     arithmetic's factor times the float64 figure (perturbation where engine.arithmetic takes
     it for the condition, else double-double); toys and the Lyapunov grid are float64."""
-    from trainability.plan import FLOAT64X2_FACTOR, PERTURBATION_FACTOR, float64x2_factor
+    from trainability.study.plan import FLOAT64X2_FACTOR, PERTURBATION_FACTOR, float64x2_factor
 
     base = copy(TEST)
     base["conditions"] = {k: base["conditions"][k] for k in ("tanh_minibatch", "relu_auto_zoom")}
@@ -218,7 +218,7 @@ def test_float64x2_sweeps_are_priced_at_their_measured_factor_of_float64(arithme
 
 
 def test_the_calibration_times_float64_for_double_double_and_the_engine_default_otherwise():
-    from trainability.calibration import _timed_dtype
+    from trainability.study.calibration import _timed_dtype
 
     assert [_timed_dtype(d) for d in ("float64x2", "auto", "float64", "float32")] == [
         "float64", "float64", "float64", "float32"

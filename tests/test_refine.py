@@ -1,4 +1,5 @@
-"""Label-only refinement (trainability.refine): analytic shapes, a known fractal, what it misses
+"""Label-only refinement (trainability.train.refine): analytic shapes, a known fractal, what it
+misses
 and why, and its refusals; then the refined sweep against the full one (bit-identical computed
 pixels, labels on a small zoom) and how refined grids are stored, merged and read."""
 
@@ -8,15 +9,15 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-import trainability._jax  # noqa: F401  (float64 before any array)
-from trainability.condition import Condition
-from trainability.config import ConfigError, load_study
-from trainability.dimension import edges
-from trainability.grid import NOT_COMPUTED, load_grid, merge_tiles, phase_field, save_grid
-from trainability.refine import lattice, oracle, refine
-from trainability.seeds import stability_grid
-from trainability.sweep import Engine, sweep
-from trainability.window import Window
+import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
+from trainability.analysis.dimension import edges
+from trainability.analysis.seeds import stability_grid
+from trainability.core.condition import Condition
+from trainability.core.grid import NOT_COMPUTED, load_grid, merge_tiles, phase_field, save_grid
+from trainability.core.window import Window
+from trainability.study.config import ConfigError, load_study
+from trainability.train.refine import lattice, oracle, refine
+from trainability.train.sweep import Engine, sweep
 
 COND = Condition(width=6, steps=40)
 

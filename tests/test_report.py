@@ -18,10 +18,10 @@ import pytest
 import yaml
 from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, TEST_CONFIG, playwright_or_skip, snakemake
 
-from trainability.grid import Grid, load_grid, save_grid
+from trainability.analysis.tables import read_table
+from trainability.core.grid import Grid, load_grid, save_grid
 from trainability.report import build_report, condition_titles, named_inputs, provenance
 from trainability.report.markup import slug
-from trainability.tables import read_table
 
 TEST_CONDITIONS = [  # seed ensembles have a section of their own
     name for name, e in yaml.safe_load(TEST_CONFIG.read_text())["conditions"].items()

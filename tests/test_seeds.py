@@ -8,19 +8,19 @@ import pytest
 import yaml
 from conftest import REPO
 
-import trainability._jax  # noqa: F401  (float64 before any array)
-from trainability._jax import jax
-from trainability.condition import Condition
-from trainability.config import ConfigError, load_study
-from trainability.dimension import NOT_ENOUGH_SCALES, estimate_2d
-from trainability.engine import Engine
-from trainability.grid import Grid, merge_tiles
-from trainability.lyapunov import maximal_exponent
-from trainability.measure import blowup_trajectory, measure_trajectory
-from trainability.model import _draw_network, draw_per_pixel, init_problem, random_draws
-from trainability.seeds import band_width, level_length, over_seeds, probability_map
-from trainability.sweep import sweep
-from trainability.window import Window
+import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
+from trainability.analysis.dimension import NOT_ENOUGH_SCALES, estimate_2d
+from trainability.analysis.lyapunov import maximal_exponent
+from trainability.analysis.seeds import band_width, level_length, over_seeds, probability_map
+from trainability.core.condition import Condition
+from trainability.core.engine import Engine
+from trainability.core.grid import Grid, merge_tiles
+from trainability.core.window import Window
+from trainability.models.mlp import _draw_network, draw_per_pixel, init_problem, random_draws
+from trainability.numerics.jax64 import jax
+from trainability.study.config import ConfigError, load_study
+from trainability.train.measure import blowup_trajectory, measure_trajectory
+from trainability.train.sweep import sweep
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 SMALL = Condition(width=4, steps=20)

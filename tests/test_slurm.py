@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import REPO, snakemake_command
 
-from trainability.grid import load_grid
+from trainability.core.grid import load_grid
 
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 TEST_CONFIG = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
@@ -283,9 +283,9 @@ def test_killed_slurm_run_resumes_without_redoing_finished_tiles(slurm_cluster, 
         assert tile.stat().st_mtime_ns != done[tile], f"{tile.name} was trusted"
     assert len(list(tiles.glob("*.npz"))) == tiles_n
 
-    from trainability.condition import Condition
-    from trainability.sweep import sweep
-    from trainability.window import Window
+    from trainability.core.condition import Condition
+    from trainability.core.window import Window
+    from trainability.train.sweep import sweep
 
     d = yaml.safe_load(config.read_text())["defaults"]
     whole = sweep(

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from reference import reference_pixels
 
-import trainability._jax  # noqa: F401  (float64 before any array)
-from trainability.condition import Condition
-from trainability.grid import load_grid, merge_tiles, save_grid
-from trainability.model import init_problem, perturb_weights
-from trainability.sweep import Engine, sweep
-from trainability.window import PrecisionError, Window
+import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
+from trainability.core.condition import Condition
+from trainability.core.grid import load_grid, merge_tiles, save_grid
+from trainability.core.window import PrecisionError, Window
+from trainability.models.mlp import init_problem, perturb_weights
+from trainability.train.sweep import Engine, sweep
 
 EXACT = Engine(early_exit=False)
 

@@ -1,4 +1,4 @@
-"""Tests for trainability.toy_losses against the numbers of docs/methods.md §6."""
+"""Tests for trainability.toys.losses against the numbers of docs/methods.md §6."""
 
 import math
 
@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import trainability.toy_losses as toy_losses
-from trainability.dimension import boundary_counts_1d
-from trainability.toy_losses import (
+import trainability.toys.losses as toy_losses
+from trainability.analysis.dimension import boundary_counts_1d
+from trainability.toys.losses import (
     CRITICAL_ROUGHNESS,
     ToyLoss,
     is_convex,

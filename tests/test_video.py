@@ -1,4 +1,4 @@
-"""Tests for trainability.video: zoom geometry, frames, MP4/GIF writing, keyframe strip."""
+"""Tests for trainability.figures.video: zoom geometry, frames, MP4/GIF writing, keyframe strip."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import imageio.v3 as iio3
 import numpy as np
 import pytest
 
-from trainability import video
-from trainability.heatmap import colorize, colorize_float, rank_stretch, rgb_to_uint8
-from trainability.video import (
+from trainability.figures import video
+from trainability.figures.heatmap import colorize, colorize_float, rank_stretch, rgb_to_uint8
+from trainability.figures.video import (
     fixed_point,
     interpolate_window,
     render_frame,

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from conftest import REPO, snakemake, snakemake_command
 
-from trainability.grid import load_grid
-from trainability.tables import read_table
+from trainability.analysis.tables import read_table
+from trainability.core.grid import load_grid
 
 TEST_CONFIG = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
 SINGLE = {name: e for name, e in TEST_CONFIG["conditions"].items() if "seeds" not in e}
@@ -52,9 +52,9 @@ def test_study_outputs(test_study):
 
 def test_outputs_equal_the_library_computed_whole(test_study):
     """Tiles through Snakemake merge to the grid the library computes in one go."""
-    from trainability.condition import Condition
-    from trainability.sweep import sweep
-    from trainability.window import Window
+    from trainability.core.condition import Condition
+    from trainability.core.window import Window
+    from trainability.train.sweep import sweep
 
     d = TEST_CONFIG["defaults"]
     cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])
@@ -66,9 +66,9 @@ def test_outputs_equal_the_library_computed_whole(test_study):
 def test_seed_ensembles(test_study):
     """Seed k of an ensemble is the condition with seed: k (tanh_seeds_seed0 is tanh_fullbatch's
     overview, array for array); every ensemble is tabled over its seeds and drawn."""
-    from trainability.condition import Condition
-    from trainability.sweep import sweep
-    from trainability.window import Window
+    from trainability.core.condition import Condition
+    from trainability.core.window import Window
+    from trainability.train.sweep import sweep
 
     results = test_study / "results"
     member = load_grid(results / "tanh_seeds_seed0" / "overview.npz")
@@ -102,9 +102,9 @@ def test_a_seed_builds_alone_by_its_name(tmp_path):
 def test_panel_is_the_library_grid_at_the_panel_window(test_study):
     import math
 
-    from trainability.condition import Condition
-    from trainability.sweep import sweep
-    from trainability.window import Window
+    from trainability.core.condition import Condition
+    from trainability.core.window import Window
+    from trainability.train.sweep import sweep
 
     d, entry = TEST_CONFIG["defaults"], TEST_CONFIG["conditions"]["tanh_fullbatch"]
     cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])
@@ -266,7 +266,7 @@ def test_zoom_outputs(test_study):
 
 
 def test_followup_families(test_study):
-    from trainability.config import followup_entries, load_study
+    from trainability.study.config import followup_entries, load_study
 
     config, study = load_study(TEST_CONFIG, REPO / "workflow" / "schemas" / "config.schema.yaml")
     arch = config["followup"]["architectures"]

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from trainability.condition import Condition
-from trainability.config import ConfigError, load_study
-from trainability.sweep import sweep
-from trainability.window import PrecisionError
-from trainability.zoom import (
+from trainability.core.condition import Condition
+from trainability.core.window import PrecisionError
+from trainability.study.config import ConfigError, load_study
+from trainability.train.sweep import sweep
+from trainability.zoom.paths import (
     ZoomPath,
     auto_path,
     check_precision,

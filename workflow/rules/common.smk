@@ -1,9 +1,9 @@
 # Helpers, wildcard constraints and target lists shared by the rules (no rules here).
 
-from trainability.config import fractal_end_zooms
-from trainability.window import Window
+from trainability.study.config import fractal_end_zooms
+from trainability.core.window import Window
 
-from trainability.toy_studies import STUDIES
+from trainability.toys.studies import STUDIES
 
 TOY_STUDIES = list(STUDIES) if "toys" in config else []
 # seed ensembles (seeds.smk): ensemble name -> its members, in seed order; members are drawn and
@@ -180,7 +180,7 @@ def family_layout(family):
 
 
 def lyapunov_condition():
-    from trainability.condition import Condition
+    from trainability.core.condition import Condition
 
     base = {
         k: v for k, v in config["followup"]["base"].items() if hasattr(Condition, k)

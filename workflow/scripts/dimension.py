@@ -4,8 +4,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.grid import load_grid  # noqa: E402
-from trainability.tables import dimension_row, write_table  # noqa: E402
+from trainability.analysis.tables import dimension_row, write_table  # noqa: E402
+from trainability.core.grid import load_grid  # noqa: E402
 
 sm = snakemake  # noqa: F821
 grids = [load_grid(path) for path in sm.input.grids]

@@ -6,8 +6,8 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 import pandas as pd  # noqa: E402
 
-from trainability.atomic import atomic_path  # noqa: E402
-from trainability.tables import markdown, read_table, write_table  # noqa: E402
+from trainability.analysis.tables import markdown, read_table, write_table  # noqa: E402
+from trainability.core.atomic import atomic_path  # noqa: E402
 
 sm = snakemake  # noqa: F821
 rows = pd.concat([read_table(path) for path in sm.input], ignore_index=True)

@@ -4,9 +4,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.grid import load_grid  # noqa: E402
-from trainability.heatmap import axis_labels, save_panels  # noqa: E402
-from trainability.tables import read_table, write_table  # noqa: E402
+from trainability.analysis.tables import read_table, write_table  # noqa: E402
+from trainability.core.grid import load_grid  # noqa: E402
+from trainability.figures.heatmap import axis_labels, save_panels  # noqa: E402
 
 sm = snakemake  # noqa: F821
 panels, rows = [], []

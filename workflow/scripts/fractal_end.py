@@ -7,10 +7,10 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 import numpy as np  # noqa: E402
 
-from trainability.fractal_end import boundary_exponent, study_rows  # noqa: E402
-from trainability.grid import load_grid  # noqa: E402
-from trainability.line_plots import save_fractal_end_figure  # noqa: E402
-from trainability.tables import write_table  # noqa: E402
+from trainability.analysis.tables import write_table  # noqa: E402
+from trainability.core.grid import load_grid  # noqa: E402
+from trainability.figures.line_plots import save_fractal_end_figure  # noqa: E402
+from trainability.zoom.fractal_end import boundary_exponent, study_rows  # noqa: E402
 
 sm = snakemake  # noqa: F821
 keyframe_files, summaries, keyframes = iter(sm.input.keyframes), [], []

@@ -6,11 +6,11 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 import numpy as np  # noqa: E402
 
-from trainability.atomic import atomic_path  # noqa: E402
-from trainability.condition import Condition  # noqa: E402
-from trainability.lyapunov import maximal_exponent  # noqa: E402
-from trainability.window import Window  # noqa: E402
-from trainability.zoom import load_path  # noqa: E402
+from trainability.analysis.lyapunov import maximal_exponent  # noqa: E402
+from trainability.core.atomic import atomic_path  # noqa: E402
+from trainability.core.condition import Condition  # noqa: E402
+from trainability.core.window import Window  # noqa: E402
+from trainability.zoom.paths import load_path  # noqa: E402
 
 sm = snakemake  # noqa: F821
 settings = sm.params.lyapunov

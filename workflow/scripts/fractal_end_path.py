@@ -4,10 +4,10 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.condition import Condition  # noqa: E402
-from trainability.coordinates import coordinate  # noqa: E402
-from trainability.sweep import Engine, default_chunk  # noqa: E402
-from trainability.zoom import boundary_path, save_path  # noqa: E402
+from trainability.core.condition import Condition  # noqa: E402
+from trainability.core.coordinates import coordinate  # noqa: E402
+from trainability.train.sweep import Engine, default_chunk  # noqa: E402
+from trainability.zoom.paths import boundary_path, save_path  # noqa: E402
 
 sm = snakemake  # noqa: F821
 zoom, engine = sm.params.zoom, sm.params.engine

@@ -4,8 +4,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.grid import load_grid  # noqa: E402
-from trainability.heatmap import axis_labels, save_heatmap  # noqa: E402
+from trainability.core.grid import load_grid  # noqa: E402
+from trainability.figures.heatmap import axis_labels, save_heatmap  # noqa: E402
 
 sm = snakemake  # noqa: F821
 grid = load_grid(sm.input[0])

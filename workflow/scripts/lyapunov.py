@@ -6,12 +6,12 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
 import numpy as np  # noqa: E402
 
-from trainability.atomic import atomic_path  # noqa: E402
-from trainability.condition import Condition  # noqa: E402
-from trainability.line_plots import save_lyapunov_figure  # noqa: E402
-from trainability.lyapunov import maximal_exponent, twin_trajectory_exponent  # noqa: E402
-from trainability.sweep import axis_values, sweep  # noqa: E402
-from trainability.window import Window  # noqa: E402
+from trainability.analysis.lyapunov import maximal_exponent, twin_trajectory_exponent  # noqa: E402
+from trainability.core.atomic import atomic_path  # noqa: E402
+from trainability.core.condition import Condition  # noqa: E402
+from trainability.core.window import Window  # noqa: E402
+from trainability.figures.line_plots import save_lyapunov_figure  # noqa: E402
+from trainability.train.sweep import axis_values, sweep  # noqa: E402
 
 sm = snakemake  # noqa: F821
 cond, window = Condition(**sm.params.condition), Window(**sm.params.window)

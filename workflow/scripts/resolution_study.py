@@ -5,9 +5,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.grid import load_grid  # noqa: E402
-from trainability.line_plots import save_resolution_figure  # noqa: E402
-from trainability.tables import dimension_row, write_table  # noqa: E402
+from trainability.analysis.tables import dimension_row, write_table  # noqa: E402
+from trainability.core.grid import load_grid  # noqa: E402
+from trainability.figures.line_plots import save_resolution_figure  # noqa: E402
 
 sm = snakemake  # noqa: F821
 rows, paths = [], iter(sm.input)

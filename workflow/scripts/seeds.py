@@ -4,9 +4,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.atomic import atomic_path  # noqa: E402
-from trainability.grid import load_grid  # noqa: E402
-from trainability.seeds import (  # noqa: E402
+from trainability.analysis.seeds import (  # noqa: E402
     MEMBER_COLUMNS,
     SUMMARY_COLUMNS,
     member_row,
@@ -14,7 +12,9 @@ from trainability.seeds import (  # noqa: E402
     summary_markdown,
     summary_row,
 )
-from trainability.tables import read_table, write_table  # noqa: E402
+from trainability.analysis.tables import read_table, write_table  # noqa: E402
+from trainability.core.atomic import atomic_path  # noqa: E402
+from trainability.core.grid import load_grid  # noqa: E402
 
 sm = snakemake  # noqa: F821
 paths = iter(zip(sm.input.grids, sm.input.dimensions, strict=True))

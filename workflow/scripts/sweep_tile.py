@@ -4,11 +4,11 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.condition import Condition  # noqa: E402
-from trainability.grid import save_grid  # noqa: E402
-from trainability.sweep import Engine, default_chunk, sweep  # noqa: E402
-from trainability.window import Window  # noqa: E402
-from trainability.zoom import load_path  # noqa: E402
+from trainability.core.condition import Condition  # noqa: E402
+from trainability.core.grid import save_grid  # noqa: E402
+from trainability.core.window import Window  # noqa: E402
+from trainability.train.sweep import Engine, default_chunk, sweep  # noqa: E402
+from trainability.zoom.paths import load_path  # noqa: E402
 
 sm = snakemake  # noqa: F821
 if sm.params.keyframe is None:

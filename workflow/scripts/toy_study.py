@@ -4,9 +4,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.line_plots import save_toy_figure  # noqa: E402
-from trainability.tables import write_table  # noqa: E402
-from trainability.toy_studies import fractal_threshold, run_study  # noqa: E402
+from trainability.analysis.tables import write_table  # noqa: E402
+from trainability.figures.line_plots import save_toy_figure  # noqa: E402
+from trainability.toys.studies import fractal_threshold, run_study  # noqa: E402
 
 sm = snakemake  # noqa: F821
 study = sm.wildcards.study

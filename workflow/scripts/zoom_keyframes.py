@@ -4,10 +4,10 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.grid import load_grid, phase_field  # noqa: E402
-from trainability.heatmap import axis_labels, save_heatmap  # noqa: E402
-from trainability.line_plots import save_zoom_dimension  # noqa: E402
-from trainability.video import save_keyframe_strip  # noqa: E402
+from trainability.core.grid import load_grid, phase_field  # noqa: E402
+from trainability.figures.heatmap import axis_labels, save_heatmap  # noqa: E402
+from trainability.figures.line_plots import save_zoom_dimension  # noqa: E402
+from trainability.figures.video import save_keyframe_strip  # noqa: E402
 
 sm = snakemake  # noqa: F821
 grids = [load_grid(path) for path in sm.input]

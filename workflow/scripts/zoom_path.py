@@ -4,11 +4,11 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.condition import Condition  # noqa: E402
-from trainability.coordinates import coordinate  # noqa: E402
-from trainability.sweep import Engine, default_chunk  # noqa: E402
-from trainability.window import Window  # noqa: E402
-from trainability.zoom import (  # noqa: E402
+from trainability.core.condition import Condition  # noqa: E402
+from trainability.core.coordinates import coordinate  # noqa: E402
+from trainability.core.window import Window  # noqa: E402
+from trainability.train.sweep import Engine, default_chunk  # noqa: E402
+from trainability.zoom.paths import (  # noqa: E402
     auto_path,
     boundary_path,
     concentric_path,

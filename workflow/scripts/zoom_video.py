@@ -4,8 +4,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
 
-from trainability.grid import load_grid  # noqa: E402
-from trainability.video import write_zoom_video  # noqa: E402
+from trainability.core.grid import load_grid  # noqa: E402
+from trainability.figures.video import write_zoom_video  # noqa: E402
 
 sm = snakemake  # noqa: F821
 zoom = sm.params.zoom

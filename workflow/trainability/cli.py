@@ -14,9 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from trainability.condition import AXES, GROUPS, Condition
-from trainability.engine import ARITHMETICS, DTYPES, ENGINES, available_cores
-from trainability.fields import add_arguments, from_arguments
+from trainability.core.condition import AXES, GROUPS, Condition
+from trainability.core.engine import ARITHMETICS, DTYPES, ENGINES, available_cores
+from trainability.core.fields import add_arguments, from_arguments
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,8 +54,9 @@ def _refine_stride(text: str) -> int:
 
 
 def _bound(text: str):
-    """A window bound from its decimal text, exactly (`trainability.coordinates.coordinate`)."""
-    from trainability.coordinates import coordinate
+    """A window bound from its decimal text, exactly
+    (`trainability.core.coordinates.coordinate`)."""
+    from trainability.core.coordinates import coordinate
 
     try:
         value = coordinate(text)
@@ -156,11 +157,11 @@ def _add_sweep(sub) -> None:
 
 
 def _run_sweep(args) -> None:
-    from trainability.float64x2 import resolve
-    from trainability.grid import save_grid
-    from trainability.plan import check_sweep_size
-    from trainability.sweep import Engine, axis_values, default_chunk, sweep
-    from trainability.window import Window
+    from trainability.core.grid import save_grid
+    from trainability.core.window import Window
+    from trainability.study.plan import check_sweep_size
+    from trainability.train.float64x2 import resolve
+    from trainability.train.sweep import Engine, axis_values, default_chunk, sweep
 
     if len(args.resolution) > 2:
         raise ValueError("argument --resolution: give N or NX NY")
@@ -198,7 +199,7 @@ def _add_merge(sub) -> None:
 
 
 def _run_merge(args) -> None:
-    from trainability.grid import load_grid, merge_tiles, save_grid
+    from trainability.core.grid import load_grid, merge_tiles, save_grid
 
     _check_writable(args.out, "--out")
     save_grid(args.out, merge_tiles([load_grid(path) for path in args.tiles]))
@@ -213,8 +214,8 @@ def _add_render(sub) -> None:
 
 
 def _run_render(args) -> None:
-    from trainability.grid import load_grid
-    from trainability.heatmap import axis_labels, save_heatmap
+    from trainability.core.grid import load_grid
+    from trainability.figures.heatmap import axis_labels, save_heatmap
 
     _check_writable(args.out, "--out")
     grid = load_grid(args.grid)
@@ -242,9 +243,9 @@ def _run_dimension(args) -> None:
 
     import numpy as np
 
-    from trainability.dimension import alpha_1d, estimate_2d
-    from trainability.grid import load_grid, phase_field
-    from trainability.tables import format_estimate, refusal_headline
+    from trainability.analysis.dimension import alpha_1d, estimate_2d
+    from trainability.analysis.tables import format_estimate, refusal_headline
+    from trainability.core.grid import load_grid, phase_field
 
     fields = []
     for path in args.files:
@@ -303,7 +304,7 @@ def _add_toy(sub) -> None:
 def _run_toy(args) -> None:
     import json
 
-    from trainability.toy_losses import ToyLoss, toy_dimension
+    from trainability.toys.losses import ToyLoss, toy_dimension
 
     loss = ToyLoss(args.loss, args.eps, args.wavelength, dim=args.dim)
     result = toy_dimension(
@@ -340,7 +341,7 @@ def _add_plan(sub) -> None:
 
 
 def _run_plan(args) -> None:
-    from trainability.plan import run_plan
+    from trainability.study.plan import run_plan
 
     run_plan(args)
 

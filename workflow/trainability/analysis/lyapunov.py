@@ -2,10 +2,10 @@
 
 The follow-up report (docs/methods.md §7) colours the lr_vs_lr plane by a "Lyapunov exponent" of
 training. Two quantities are computed here, per pixel of a `Window`, for any condition: each
-pixel starts from the weights `trainability.sweep.sweep` starts it from and trains with the
-step the sweep takes (`trainability.step.train_step`: the condition's network, residual blocks,
-offset, optimizer, weight decay, schedule, full batch or minibatches), with the pixel's
-hyperparameters from the window's axes (`trainability.pixels`), in float64 with the fused
+pixel starts from the weights `trainability.train.sweep.sweep` starts it from and trains with the
+step the sweep takes (`trainability.train.step.train_step`: the condition's network, residual
+blocks, offset, optimizer, weight decay, schedule, full batch or minibatches), with the pixel's
+hyperparameters from the window's axes (`trainability.train.pixels`), in float64 with the fused
 gradient. (``readout`` says what a sweep stores, not how it trains: it changes nothing here.)
 
 **1. The report's twin-trajectory estimate** (`twin_trajectory_exponent`). Train the unperturbed
@@ -42,10 +42,11 @@ network) and gradient descent F is linear and the estimate over T steps is exact
 (1/T) ln ‖(I − ηH)ᵀ u_0‖ → ln max_i |1 − ηλ_i(H)|.
 
 Neither function labels pixels converged/diverged: overlay the boundary from the sweep grid
-(`trainability.sweep.sweep` on the same condition and window; the pixels are the same).
+(`trainability.train.sweep.sweep` on the same condition and window; the pixels are the same).
 
 Pixels are computed in chunks of ``chunk`` (the last padded with copies), each chunk one
-compiled `lax.scan` over all steps. As in `trainability.sweep`, the chunk size can change results
+compiled `lax.scan` over all steps. As in `trainability.train.sweep`, the chunk size can change
+results
 in the last bits, which chaotic pixels (large positive exponents) amplify; values elsewhere are
 reproducible to ~1e-12.
 
@@ -63,14 +64,14 @@ from functools import partial
 
 import numpy as np
 
-from trainability._jax import jax, jnp
-from trainability.condition import Condition
-from trainability.measure import RETIRE_FACTOR
-from trainability.model import draws_per_pixel, forward, init_problem
-from trainability.optimizers import optimizer
-from trainability.pixels import initial_weights, pixel_table, step_table, window_pixels
-from trainability.step import train_step
-from trainability.window import Window
+from trainability.core.condition import Condition
+from trainability.core.window import Window
+from trainability.models.mlp import draws_per_pixel, forward, init_problem
+from trainability.numerics.jax64 import jax, jnp
+from trainability.train.measure import RETIRE_FACTOR
+from trainability.train.optimizers import optimizer
+from trainability.train.pixels import initial_weights, pixel_table, step_table, window_pixels
+from trainability.train.step import train_step
 
 GAP_FLOOR = 1e-10  # the report's constant inside the log: ln((|Z' − Z| + 1e-10)/ε)
 TANGENT_SEED = 20240502  # key of the initial tangent direction u_0 of `maximal_exponent`
@@ -93,7 +94,7 @@ def twin_trajectory_exponent(
     PRNGKey(42); the bits differ from the notebook's, the distribution does not). With
     ``cond.epsilon`` = 0 the twin starts from exactly the weights `sweep` uses for
     ``cond.replace(epsilon=ε)`` on the same window. Both runs take the condition's training
-    step (`trainability.step`) with their own optimizer state and see the same minibatch
+    step (`trainability.train.step`) with their own optimizer state and see the same minibatch
     sequence (the notebook would draw the twin's from other keys, but it only ran full batch).
     """
     _check(chunk)

@@ -1,7 +1,7 @@
 """Seed ensembles: numbers over seeds, the trainability probability map and its transition band.
 
 A *seed ensemble* is one condition computed once per seed on the same window (``seeds`` in the
-config, `trainability.config.ensemble_members`; docs/seeds.md). Over its K member grids:
+config, `trainability.study.config.ensemble_members`; docs/seeds.md). Over its K member grids:
 
 - **statistics over seeds** (`over_seeds`): of a number measured once per seed (a box-counting
   dimension, a converged fraction) the mean m, the sample standard deviation s (K − 1 in the
@@ -18,7 +18,7 @@ config, `trainability.config.ensemble_members`; docs/seeds.md). Over its K membe
   much. A straight band of width w gives w, to within a pixel; seen through K draws per pixel,
   the width of the region where the draws disagree (both tested). K identical members give
   P ∈ {0, 1} and width 0;
-- the **two boundaries** of each member (`trainability.measure`): trainability (the paper's
+- the **two boundaries** of each member (`trainability.train.measure`): trainability (the paper's
   label) and stability (no blow-up), each box-counted.
 """
 
@@ -29,9 +29,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from trainability.dimension import boundary_texture
-from trainability.grid import Grid, need_values
-from trainability.tables import dimension_row
+from trainability.analysis.dimension import boundary_texture
+from trainability.analysis.tables import dimension_row
+from trainability.core.grid import Grid, need_values
 
 BAND = (0.1, 0.9)  # the transition band of the probability map
 SMOOTH = 9  # pixels: the box P is averaged over before its 0.5 level set, the mean boundary
@@ -107,7 +107,7 @@ def band_width(p: np.ndarray, x: np.ndarray, y: np.ndarray, band=BAND, smooth=SM
 
 def stability_grid(grid: Grid) -> Grid:
     """The grid with its stability label as the sign of ``values`` (negative = stable), so the
-    box counting of `trainability.tables.dimension_row` measures the stability boundary."""
+    box counting of `trainability.analysis.tables.dimension_row` measures the stability boundary."""
     if grid.blowup_at is None:
         raise ValueError("this grid has no stability label (blowup_at): recompute it")
     need_values(grid, "the stability label")
@@ -117,7 +117,7 @@ def stability_grid(grid: Grid) -> Grid:
 
 def member_row(ensemble: str, member: str, grid: Grid, dimension: dict) -> dict:
     """One member of an ensemble: its seed, both labels' fractions and dimensions, and how much
-    of its trainability picture is speckle (`trainability.dimension.boundary_texture`).
+    of its trainability picture is speckle (`trainability.analysis.dimension.boundary_texture`).
     ``dimension`` is the member's row of its dimension.csv (the trainability boundary)."""
     stable = stability_grid(grid)
     stab = dimension_row(member, [stable], None)
@@ -240,8 +240,8 @@ def save_ensembles_figure(path, ensembles: Sequence[dict]) -> None:
     from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
 
-    from trainability.atomic import save_figure
-    from trainability.heatmap import axis_labels, plot_heatmap
+    from trainability.core.atomic import save_figure
+    from trainability.figures.heatmap import axis_labels, plot_heatmap
 
     ncols = max(len(e["grids"]) for e in ensembles) + 2
     fig = Figure(figsize=(2.6 * ncols, 2.7 * len(ensembles) + 0.3), dpi=100)

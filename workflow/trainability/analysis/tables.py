@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from trainability.atomic import atomic_path
-from trainability.dimension import estimate_2d
-from trainability.grid import phase_field
+from trainability.analysis.dimension import estimate_2d
+from trainability.core.atomic import atomic_path
+from trainability.core.grid import phase_field
 
 DIMENSION_COLUMNS = (
     "condition",

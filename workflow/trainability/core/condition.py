@@ -31,9 +31,9 @@ both name it):
 4. an axis ``lr`` (every layer not named above);
 5. the field ``lr``.
 
-What a field does to training is written where it is done: `trainability.step` (one training
-step: offset, gradient, weight decay, learning rates, schedule), `trainability.optimizers`
-(gd, momentum, nesterov, adam), `trainability.schedules`, and `trainability.pixels` (the
+What a field does to training is written where it is done: `trainability.train.step` (one training
+step: offset, gradient, weight decay, learning rates, schedule), `trainability.train.optimizers`
+(gd, momentum, nesterov, adam), `trainability.train.schedules`, and `trainability.train.pixels` (the
 per-pixel hyperparameters and initial weights).
 """
 
@@ -42,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from trainability.fields import Interval, boolean, check_fields, choice, integer, number, specs
+from trainability.core.fields import Interval, boolean, check_fields, choice, integer, number, specs
 
 ACTIVATIONS = ("tanh", "relu", "identity", "sigmoid")
 PHASE_SPACES = ("lr_vs_lr", "offset_vs_lr", "custom")
@@ -101,7 +101,7 @@ FIXED_LR_HIDDEN = "field lr_hidden"
 class Condition:
     """One experiment: network, data and training. Defaults are the paper's tanh condition.
 
-    Each field is declared once below (`trainability.fields`): kind, default, allowed values,
+    Each field is declared once below (`trainability.core.fields`): kind, default, allowed values,
     help text, group, and whether it may span an axis. The checks, the ``sweep`` flags, the
     schema's condition properties and the table of ``config/README.md`` all come from there;
     the cross-field rules follow in `__post_init__`. The module docstring says where each

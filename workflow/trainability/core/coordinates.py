@@ -3,7 +3,7 @@
 A window 1e-25 decades wide cannot be written in doubles: its two bounds round to the same
 float64. So a bound may be an exact number. `coordinate` turns what a user wrote (decimal text
 on the command line or a quoted value in the config, a `Decimal` or a `Fraction`) into what a
-`trainability.window.Window` stores: the float it equals when that float prints as the same
+`trainability.core.window.Window` stores: the float it equals when that float prints as the same
 decimal (so ``"-3"`` and ``"0.25"`` are plain floats, and nothing changes for windows float64
 resolves), else the exact `Fraction`. A float bound stands for the decimal it prints as
 (``repr``, the shortest text that reads back as the same double: what was typed, for up to 15
@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from trainability.doubledouble import constant
+from trainability.numerics.doubledouble import constant
 
 DIGITS = 60  # working precision of the decimal power 10^x
 GUARD_ULPS = 16  # adjacent double-double pixel values must differ by this many 2⁻¹⁰⁶
@@ -139,7 +139,7 @@ def axis_x2(lo, hi, n: int, scale: str = "log") -> np.ndarray:
 
 def axes_x2(window, x_scale: str = "log", y_scale: str = "log") -> tuple[np.ndarray, np.ndarray]:
     """Double-double pixel values (x, y) of ``window``, after the float64x2 guard."""
-    from trainability.window import PrecisionError
+    from trainability.core.window import PrecisionError
 
     out = []
     for name, lo, hi, n, scale in (

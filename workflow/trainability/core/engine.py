@@ -3,22 +3,22 @@
 The engine knobs are the gradient implementation (``fused``: hand-written backward pass, fast;
 ``autodiff``: `jax.grad` of the reference loss, for validation), the precision, and the work
 decomposition: pixels per compiled chunk, steps per segment, pixels per host block, threads,
-and early exit of diverged pixels (`trainability.sweep`). The chunk size is part of the
+and early exit of diverged pixels (`trainability.train.sweep`). The chunk size is part of the
 numerical definition, like the dtype; block, threads and tiles change no bit.
 
-``refine`` = s ≥ 2 switches on label-only refinement (`trainability.refine`, off by default):
+``refine`` = s ≥ 2 switches on label-only refinement (`trainability.train.refine`, off by default):
 a lattice of every s-th pixel, then in full only the cells that may hold boundary; the other
 pixels get an inferred label and no value. Every pixel it computes is bit-identical to the
 full sweep's; the labels are for the dimension, the grid's values are incomplete.
 
 Precisions (``dtype``): ``float64`` (the reference's), ``float32`` (a preview), ``float64x2``
 (double-double arithmetic, ~32 digits, for windows narrower than float64 resolves:
-`trainability.float64x2`) and ``auto`` (float64 where the window's float64 guard passes, else
+`trainability.train.float64x2`) and ``auto`` (float64 where the window's float64 guard passes, else
 float64x2; resolved per window when a sweep starts and recorded as the one used).
 
 The arithmetic inside float64x2 (``arithmetic``): ``perturbation`` (one reference run in
 double-double, every pixel as its float64 difference from it: a few times float64's cost,
-`trainability.perturbation`), ``doubledouble`` (every pixel in double-double, ~100× float64,
+`trainability.train.perturbation`), ``doubledouble`` (every pixel in double-double, ~100× float64,
 computes more conditions) or ``auto`` (perturbation where it supports the condition, else
 double-double); resolved when a sweep starts and recorded as the one used. It means nothing for
 the other dtypes.

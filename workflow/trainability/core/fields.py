@@ -10,7 +10,7 @@ None), help text, group and whether it may span a grid axis. From that one decla
 - its JSON Schema property (`schema_properties`), which the study's schema file carries;
 - its row of the reference table in ``config/README.md`` (`reference_table`).
 
-``python -m trainability.fields`` prints the condition's schema properties and reference table.
+``python -m trainability.core.fields`` prints the condition's schema properties and reference table.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Spec:
     """The declaration of one field (its default lives in the dataclass field itself).
 
     ``choices`` may be a function returning the names, for a set defined after the class
-    (the axis names of `trainability.condition`). ``needs`` = (field, values): the field is
+    (the axis names of `trainability.core.condition`). ``needs`` = (field, values): the field is
     only read when that other field has one of those values.
     """
 
@@ -295,8 +295,8 @@ def _yaml(value) -> str:
 
 
 if __name__ == "__main__":  # print what the schema file and config/README.md carry
-    from trainability import fields as declared
-    from trainability.condition import GROUPS, Condition
+    from trainability.core import fields as declared
+    from trainability.core.condition import GROUPS, Condition
 
     print(declared.schema_yaml(Condition), end="\n\n")
     print(declared.reference_table(Condition, GROUPS))

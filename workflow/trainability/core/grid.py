@@ -3,10 +3,12 @@
 A grid file holds ``values`` (ny × nx float64, row = y, negative = converged), ``converged``
 (bool), ``x`` and ``y`` (hyperparameter values, not log10), ``diverged_at`` (step of early exit,
 −1 if never), optionally ``probe`` and ``blowup_at`` (first step that blew up, −1 if stable:
-the stability label of `trainability.measure`), and ``meta`` (a JSON string: condition, window,
-tile, steps, seed, engine, dtype, versions). Files are written atomically (`trainability.atomic`).
+the stability label of `trainability.train.measure`), and ``meta`` (a JSON string: condition,
+window, tile, steps, seed, engine, dtype, versions). Files are written atomically
+(`trainability.core.atomic`).
 
-A grid swept with label-only refinement (``Engine(refine=s)``, `trainability.refine`) also holds
+A grid swept with label-only refinement (``Engine(refine=s)``, `trainability.train.refine`) also
+holds
 ``computed`` (bool): where it is False the label was inferred, not trained, the value is NaN and
 ``diverged_at`` and ``blowup_at`` are ``NOT_COMPUTED`` (−2); its meta has ``refine`` = s.
 Consumers that need values call `need_values` (one-line refusal); the dimension reads
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trainability.atomic import atomic_path
+from trainability.core.atomic import atomic_path
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def merge_tiles(tiles: list[Grid]) -> Grid:
 
 
 # counts of a tile's pixels in its meta, summed over the tiles by `merge_tiles`: pixels the
-# perturbation arithmetic computed again in double-double (`trainability.perturbation`)
+# perturbation arithmetic computed again in double-double (`trainability.train.perturbation`)
 PER_TILE = ("fallback_pixels",)
 
 

@@ -11,7 +11,7 @@ float64 has ~16 significant digits, so a window narrower than ~1e-14 decades aro
 coordinate of order one maps neighbouring pixels onto the same float64 value and the image
 turns into stripes. `Window.axes` refuses such a window (`PrecisionError`); the engine's
 ``float64x2`` precision goes ~15 decades further. For it a bound may be exact (decimal text, a
-`Decimal` or `Fraction`: `trainability.coordinates`); `axes` rounds exact bounds to doubles.
+`Decimal` or `Fraction`: `trainability.core.coordinates`); `axes` rounds exact bounds to doubles.
 
 A tile (i, j) of a ti × tj split is the block of rows ``split(ny, ti)[i]`` and columns
 ``split(nx, tj)[j]``; its coordinates are slices of the whole window's, so a grid merged from
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainability._jax import jnp
-from trainability.coordinates import coordinate, exact, is_exact, text
+from trainability.core.coordinates import coordinate, exact, is_exact, text
+from trainability.numerics.jax64 import jnp
 
 AXIS_BYTES = 64  # peak bytes per pixel of one side while its coordinates are computed
 
@@ -78,7 +78,7 @@ class Window:
 
     def axes(self, x_scale: str = "log", y_scale: str = "log") -> tuple[np.ndarray, np.ndarray]:
         """Hyperparameter values (x, y) of the pixels, after the float64 guard."""
-        from trainability.calibration import machine_memory
+        from trainability.study.calibration import machine_memory
 
         for name, scale in (("x_scale", x_scale), ("y_scale", y_scale)):
             if scale not in ("log", "linear"):
@@ -131,7 +131,7 @@ class Window:
         return ((self.x_min + self.x_max) / 2, (self.y_min + self.y_max) / 2)
 
     def to_dict(self) -> dict:
-        """Bounds as numbers, exact ones as decimal text (`trainability.coordinates.text`)."""
+        """Bounds as numbers, exact ones as decimal text (`trainability.core.coordinates.text`)."""
         bound = {name: getattr(self, name) for name in ("x_min", "x_max", "y_min", "y_max")}
         return {
             **{k: text(v) if is_exact(v) else v for k, v in bound.items()},

@@ -3,7 +3,7 @@
 ``python -m trainability explore`` (or ``make explore``) serves one page on 127.0.0.1. The page
 shows a *view* (a condition of the study, a window, a step count; all of it in the page's URL)
 and refines it in passes: a coarse grid first, then twice the resolution per pass up to a
-maximum, each computed by `trainability.sweep.sweep` itself, so every picture is the grid the
+maximum, each computed by `trainability.train.sweep.sweep` itself, so every picture is the grid the
 workflow would compute for that window. A view that is left stops its computation at the next
 chunk boundary; every computed grid is kept in an on-disk cache keyed by its definition; and
 the view can be handed to the workflow as a zoom target. docs/explorer.md has the user's guide.

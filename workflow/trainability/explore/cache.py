@@ -1,11 +1,11 @@
 """Computed grids on disk, under a key of everything that defines their bits.
 
-The key of a whole grid is computed from its own metadata (`trainability.sweep.sweep_meta`,
+The key of a whole grid is computed from its own metadata (`trainability.train.sweep.sweep_meta`,
 stored in every ``.npz``): the condition (every field, the step count included), the window's
 four bounds, and the engine knobs that change results (engine, dtype, chunk, early exit) plus
 the versions of the library, JAX, jaxlib and NumPy. The threads, block and segment sizes are
-left out: grids do not depend on them (`trainability.sweep`). With D the canonical JSON of those
-fields (sorted keys, floats in shortest round-trip form),
+left out: grids do not depend on them (`trainability.train.sweep`). With D the canonical JSON of
+those fields (sorted keys, floats in shortest round-trip form),
 
     key = sha256(D)[:32],    file = {key}-{nx}x{ny}.npz
 
@@ -16,7 +16,7 @@ serves those files too (read only; they are never evicted or changed).
 
 The cache holds at most ``max_bytes``; after each write the least recently used files (by
 modification time, refreshed on every hit) are deleted until it fits, the newest always kept.
-Files are written atomically (`trainability.grid.save_grid`), so a killed server leaves none
+Files are written atomically (`trainability.core.grid.save_grid`), so a killed server leaves none
 half-written.
 """
 
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainability.grid import Grid, save_grid
+from trainability.core.grid import Grid, save_grid
 
 KEY_FIELDS = ("engine", "dtype", "chunk", "early_exit")
 

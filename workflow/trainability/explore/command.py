@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trainability.engine import available_cores
+from trainability.core.engine import available_cores
 
 DEFAULT_CONDITION = "tanh_fullbatch"
 
@@ -80,11 +80,11 @@ def add_parser(sub) -> None:
 def run(args) -> None:
     import yaml
 
-    from trainability.config import load_study
     from trainability.explore.cache import GridCache
     from trainability.explore.server import Explorer, bind, server
     from trainability.explore.view import Limits
-    from trainability.sweep import Engine, default_chunk
+    from trainability.study.config import load_study
+    from trainability.train.sweep import Engine, default_chunk
 
     try:
         config = yaml.safe_load(Path(args.config).read_text())

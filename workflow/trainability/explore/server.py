@@ -9,11 +9,13 @@ Routes (every ``/api`` route takes the view's query, `trainability.explore.view`
 - ``GET /api/grid?…&res=N``: the grid of the view at N² pixels, from the cache or computed now.
   The body is binary, little-endian, row 0 = lowest y: ``values`` (N² float64), ``diverged_at``
   (N² int32), ``converged`` (N² uint8), then the picture as RGBA (N²·4 uint8, top row first,
-  `trainability.heatmap`'s rank stretch and colours); the ``X-Grid`` header holds JSON (size,
+  `trainability.figures.heatmap`'s rank stretch and colours); the ``X-Grid`` header holds JSON
+  (size,
   source: ``cache``, ``workflow`` or ``computed``, compute seconds). A client that disconnects
   before the grid is ready withdraws its request (`trainability.explore.worker`);
 - ``GET /api/grid.npz``, ``/api/grid.png``: a stored grid as the project's ``.npz``
-  (`trainability.grid.save_grid`) and as the paper-style heatmap (`trainability.heatmap`);
+  (`trainability.core.grid.save_grid`) and as the paper-style heatmap
+  (`trainability.figures.heatmap`);
 - ``GET /api/status``: what the compute thread has done.
 
 A bad query gets status 400 and ``{"error": "<one sentence>"}``; the page shows the sentence.
@@ -39,7 +41,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from trainability.config import StudyCondition
+from trainability.core.grid import Grid, load_grid
 from trainability.explore.cache import GridCache, grid_key
 from trainability.explore.view import (
     Limits,
@@ -53,9 +55,9 @@ from trainability.explore.view import (
     zoom_target,
 )
 from trainability.explore.worker import Worker
-from trainability.grid import Grid, load_grid
-from trainability.heatmap import axis_labels, colorize, heatmap_figure, rank_stretch
-from trainability.sweep import Engine, sweep_meta
+from trainability.figures.heatmap import axis_labels, colorize, heatmap_figure, rank_stretch
+from trainability.study.config import StudyCondition
+from trainability.train.sweep import Engine, sweep_meta
 
 STATIC = Path(__file__).parent / "static"
 LOOPBACK_NAMES = ["127.0.0.1", "localhost"]

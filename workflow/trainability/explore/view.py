@@ -7,7 +7,7 @@ at the largest of them, so no pass can be refused after the first was shown.
 
 The float64 limit. On a log axis the n pixel values are 10^(x_min + k·w/(n−1)), w = x_max −
 x_min; neighbouring pixels stay distinct only while w/(n−1) is several ulps of the log10
-coordinate and of the relative spacing of 10^x (`trainability.window.min_width` is that limit
+coordinate and of the relative spacing of 10^x (`trainability.core.window.min_width` is that limit
 w_min, in decades). On a linear axis w_min = 4·(n−1)·ulp(max |bound|). The *headroom* is
 log10(w / w_min), minimised over the two axes: how many decades deeper the view can go at the
 largest resolution. The explorer refuses a view with negative headroom (the engine's own guard,
@@ -26,12 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainability.condition import AXES, Condition
-from trainability.config import StudyCondition
-from trainability.heatmap import AXIS_TITLES, _clean_number
-from trainability.sweep import axis_values
-from trainability.window import Window, min_width
-from trainability.zoom import levels_for_depth
+from trainability.core.condition import AXES, Condition
+from trainability.core.window import Window, min_width
+from trainability.figures.heatmap import AXIS_TITLES, _clean_number
+from trainability.study.config import StudyCondition
+from trainability.train.sweep import axis_values
+from trainability.zoom.paths import levels_for_depth
 
 VIEW_KEYS = ("condition", "window", "steps")
 MAX_STEPS = 100_000
@@ -195,7 +195,7 @@ def tick_labels(lo: float, hi: float, scale: str, count: int = 5) -> tuple[list[
     """Labels of ``count`` evenly spaced ticks from lo to hi (window units; shown as 10^x on
     a log axis, x on a linear one), all with the same significant digits, enough to tell
     neighbours apart, and the number of digits. For two ticks these are exactly
-    `trainability.heatmap.format_edge_ticks`' labels."""
+    `trainability.figures.heatmap.format_edge_ticks`' labels."""
     positions = [lo + (hi - lo) * k / (count - 1) for k in range(count - 1)] + [hi]
     values = [10.0**p if scale == "log" else p for p in positions]
     # the fewest digits that tell the closest pair of neighbours apart (format_edge_ticks' rule)

@@ -1,6 +1,6 @@
 """The one thread that computes the explorer's grids, and how a computation is stopped.
 
-Grids are computed one at a time, in the order asked, by `trainability.sweep.sweep` on one
+Grids are computed one at a time, in the order asked, by `trainability.train.sweep.sweep` on one
 background thread (the sweep itself runs its chunks on ``engine.threads`` threads). A request
 joins an equal job already queued or running (same cache key) instead of starting another;
 each job counts the requests waiting for it, and when the last one leaves (the page moved on
@@ -21,11 +21,11 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from trainability.condition import Condition
+from trainability.core.condition import Condition
+from trainability.core.grid import Grid
+from trainability.core.window import Window
 from trainability.explore.cache import GridCache
-from trainability.grid import Grid
-from trainability.sweep import Engine, SweepCancelled, sweep
-from trainability.window import Window
+from trainability.train.sweep import Engine, SweepCancelled, sweep
 
 
 @dataclass

@@ -64,7 +64,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from trainability.atomic import atomic_path, save_figure
+from trainability.core.atomic import atomic_path, save_figure
 
 __all__ = [
     "CMAP",
@@ -223,7 +223,7 @@ def format_edge_ticks(lo: float, hi: float, scale: str = "log") -> tuple[str, st
             break
         digits += 1
     if sa == sb:  # past float64 (exact bounds, the float64x2 engine): decimal arithmetic
-        from trainability.coordinates import exact
+        from trainability.core.coordinates import exact
 
         a, b = (exact(v) for v in exact_bounds)
         if a != b:
@@ -234,7 +234,7 @@ def format_edge_ticks(lo: float, hi: float, scale: str = "log") -> tuple[str, st
 def _deep_edge_ticks(lo, hi, scale: str) -> tuple[str, str]:
     """`format_edge_ticks` past float64: the values in decimal arithmetic, with as many
     significant digits as tell them apart (the float64x2 engine's windows)."""
-    from trainability.coordinates import power_of_ten, to_decimal
+    from trainability.core.coordinates import power_of_ten, to_decimal
 
     a, b = (power_of_ten(v) if scale == "log" else to_decimal(v) for v in (lo, hi))
     digits = 3
@@ -309,7 +309,7 @@ def plot_heatmap(
     sit at the two window edges of each axis, labelled by :func:`format_edge_ticks`. The axes
     box is square. ``stretched`` may pass a precomputed :func:`rank_stretch` of ``values``.
     """
-    from trainability.coordinates import width
+    from trainability.core.coordinates import width
 
     v, (x0, x1, y0, y1) = _check_grid(values, window)
     s = rank_stretch(v) if stretched is None else np.asarray(stretched, dtype=np.float64)

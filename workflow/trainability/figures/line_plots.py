@@ -8,8 +8,8 @@ import textwrap
 import numpy as np
 from matplotlib.figure import Figure
 
-from trainability.atomic import save_figure
-from trainability.dimension import Dimension2D, estimate_2d
+from trainability.analysis.dimension import Dimension2D, estimate_2d
+from trainability.core.atomic import save_figure
 
 
 def keyframe_estimates(fields, n_boot: int = 50) -> list[Dimension2D]:
@@ -29,7 +29,7 @@ def save_zoom_dimension(path, fields, windows, title: str) -> None:
     of zoom below the first keyframe.  Refused keyframes leave a gap in the line and are marked
     with a grey x on the axis, with the reason in the legend; never drawn as a number."""
     estimates = keyframe_estimates(fields)
-    from trainability.coordinates import width
+    from trainability.core.coordinates import width
 
     widths = np.array([width(w[0], w[1]) for w in windows])  # exact bounds: exactly
     depth = np.log10(widths[0] / widths)
@@ -87,7 +87,7 @@ def save_zoom_dimension(path, fields, windows, title: str) -> None:
 
 
 def save_toy_figure(path, study: str, rows: list[dict], title: str = "") -> None:
-    """The figure of one of Liu's toy studies (`trainability.toy_studies`)."""
+    """The figure of one of Liu's toy studies (`trainability.toys.studies`)."""
     fig = Figure(figsize=(10, 3.6), dpi=120)
     globals()[f"_toy_{study}"](fig, rows)
     if title:
@@ -97,7 +97,7 @@ def save_toy_figure(path, study: str, rows: list[dict], title: str = "") -> None
 
 
 def _toy_strip(fig, rows):
-    from trainability.dimension import alpha_1d
+    from trainability.analysis.dimension import alpha_1d
 
     lrs = np.array([r["lr"] for r in rows])
     bounded = np.array([r["trainable"] for r in rows])
@@ -128,7 +128,7 @@ def _toy_strip(fig, rows):
 
 
 def _toy_roughness(fig, rows):
-    from trainability.toy_losses import CRITICAL_ROUGHNESS
+    from trainability.toys.losses import CRITICAL_ROUGHNESS
 
     for i, kind in enumerate(("additive", "multiplicative")):
         sel = [r for r in rows if r["loss"] == kind]
@@ -270,7 +270,7 @@ def _number(value) -> float:
 
 def save_fractal_end_figure(path, summaries: list[dict], keyframes: list[dict], threshold: float,
                             title: str = "") -> None:  # fmt: skip
-    """Where the fractal ends (`trainability.fractal_end`). Left: each keyframe's slope (95 %
+    """Where the fractal ends (`trainability.zoom.fractal_end`). Left: each keyframe's slope (95 %
     interval) against its depth, one colour per training length T, refused keyframes as grey
     x on the axis, the smoothness threshold dashed. Right: d*(T) as the bracket (depth above,
     d*] — an arrow where the zoom did not reach it or started below it — beside the Lyapunov

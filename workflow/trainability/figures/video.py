@@ -2,7 +2,7 @@
 
 Keyframes
 ---------
-A keyframe is ``(values, window)``: a grid (see :mod:`trainability.heatmap`) and its window
+A keyframe is ``(values, window)``: a grid (see :mod:`trainability.figures.heatmap`) and its window
 ``(x_min, x_max, y_min, y_max)`` in log10 units. Successive keyframe windows are (in the
 paper) exactly 2× narrower per axis and may be re-centred, so they need not be concentric;
 each window lies inside the previous one.
@@ -44,10 +44,10 @@ Segment k (keyframes k → k+1) contributes frames α = j/(F·m), j = 0 … F·m
 doubling, keyframes 2^m times narrower one to the next: m = ``doublings``, 1 in the paper); a
 last frame shows the final keyframe. Total: F·m·(K−1) + 1 frames.
 
-Keyframes past float64 carry exact bounds (decimal text, `trainability.coordinates`); a
+Keyframes past float64 carry exact bounds (decimal text, `trainability.core.coordinates`); a
 segment is then drawn in offsets from its first keyframe's lower-left corner, formed exactly
-(`trainability.coordinates.shifted`): every quantity above is a difference of bounds. Frames are
-streamed to ffmpeg (imageio-ffmpeg's bundled binary, H.264/libx264, yuv420p, CRF 18) and to
+(`trainability.core.coordinates.shifted`): every quantity above is a difference of bounds. Frames
+are streamed to ffmpeg (imageio-ffmpeg's bundled binary, H.264/libx264, yuv420p, CRF 18) and to
 an optional small GIF preview (every ``gif_stride``-th frame, box-downsampled; Pillow keeps
 these small frames until it closes the file). Keyframes may be given as a lazy iterable: only
 two keyframes and their three stretched grids (a vs a, a vs b, b vs b, computed once per
@@ -62,9 +62,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from trainability.atomic import atomic_path, save_figure
-from trainability.coordinates import shifted, width
-from trainability.heatmap import (
+from trainability.core.atomic import atomic_path, save_figure
+from trainability.core.coordinates import shifted, width
+from trainability.figures.heatmap import (
     RankReference,
     colorize_float,
     panels_figure,

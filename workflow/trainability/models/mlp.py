@@ -44,8 +44,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from trainability._jax import jax, jnp
-from trainability.condition import Condition
+from trainability.core.condition import Condition
+from trainability.numerics.jax64 import jax, jnp
 
 SQRT2 = math.sqrt(2.0)
 MINIBATCH_SEED = 42

@@ -10,7 +10,7 @@ it and runs the very executable it compiled before (the same bits). Every compil
 however quick or small (on a CPU most take well under JAX's default threshold of one second).
 
 The directory is ``$TRAINABILITY_COMPILE_CACHE``, default ``~/.cache/trainability/jax`` (beside
-the throughput calibration, `trainability.calibration`); ``TRAINABILITY_COMPILE_CACHE=off``
+the throughput calibration, `trainability.study.calibration`); ``TRAINABILITY_COMPILE_CACHE=off``
 switches the cache off. A cache directory that cannot be created switches it off with a warning,
 never an error. Entries are not evicted: delete the directory to reclaim the space (entries of
 the paper's network are a few hundred KiB each).
@@ -58,10 +58,11 @@ def enable(jax) -> Path | None:
 @contextmanager
 def suspended():
     """Inside the block JAX neither reads nor writes the persistent cache, so every compilation
-    in it is a real one: what the throughput calibration times (`trainability.calibration`)."""
+    in it is a real one: what the throughput calibration times
+    (`trainability.study.calibration`)."""
     from jax.experimental.compilation_cache import compilation_cache
 
-    from trainability._jax import jax
+    from trainability.numerics.jax64 import jax
 
     enabled = jax.config.jax_enable_compilation_cache
     jax.config.update("jax_enable_compilation_cache", False)

@@ -39,7 +39,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from trainability._jax import jax, jnp
+from trainability.numerics.jax64 import jax, jnp
 
 _ROUND = np.uint64(1 << 26)
 _MASK = np.uint64(~((1 << 27) - 1) & (2**64 - 1))

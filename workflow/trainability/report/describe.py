@@ -3,15 +3,15 @@
 Every word the report says about one condition (network, data, optimizer and its settings,
 learning-rate schedule, batch, steps, the two axes with their scales and ranges, pixels) is
 built here from the metadata the sweep wrote into the condition's grid
-(`trainability.sweep.sweep_meta`): the `Condition` it was computed with and its `Window`.
+(`trainability.train.sweep.sweep_meta`): the `Condition` it was computed with and its `Window`.
 Nothing is assumed about a condition, so an Adam condition on a linear axis is described as
 one.
 """
 
 from __future__ import annotations
 
-from trainability.condition import FIXED_LR, FIXED_LR_HIDDEN, Condition
-from trainability.heatmap import axis_labels
+from trainability.core.condition import FIXED_LR, FIXED_LR_HIDDEN, Condition
+from trainability.figures.heatmap import axis_labels
 
 OPTIMIZER_NAMES = {
     "gd": "gradient descent",

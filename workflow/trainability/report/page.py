@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from trainability.atomic import atomic_path
-from trainability.grid import load_grid
+from trainability.analysis.tables import read_table
+from trainability.core.atomic import atomic_path
+from trainability.core.grid import load_grid
 from trainability.report.describe import OPTIMIZER_NAMES, SCALE_WORDS, condition_of, describe
 from trainability.report.inputs import ConditionFiles, ReportInputs
 from trainability.report.markup import cite, esc, fmt, html_table, slug
@@ -32,7 +33,6 @@ from trainability.report.provenance import RuleTime, benchmark_times, hms, prove
 from trainability.report.seeds import SECTION_ID as SEEDS_ID
 from trainability.report.seeds import TITLE as SEEDS_TITLE
 from trainability.report.seeds import seeds_section
-from trainability.tables import read_table
 
 SD_PAPER = (
     "J. Sohl-Dickstein, The boundary of neural network trainability is fractal (2024)",

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trainability.analysis.seeds import mean_pm, summary_cells
+from trainability.analysis.tables import read_table
 from trainability.report.markup import esc, html_table
 from trainability.report.media import figure
-from trainability.seeds import mean_pm, summary_cells
-from trainability.tables import read_table
 
 SECTION_ID = "seeds"
 TITLE = "Seeds"

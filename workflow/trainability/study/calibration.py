@@ -1,4 +1,4 @@
-"""This machine's throughput for the cost estimate (`trainability.plan`): measured once,
+"""This machine's throughput for the cost estimate (`trainability.study.plan`): measured once,
 cached, or a built-in fallback.
 
 A grid of P pixels trained for T steps, of a network with work s = N_eff·p per pixel-step
@@ -9,7 +9,7 @@ p parameters), costs on one core
 
 - rate(regime): live pixel-steps per second of the paper's network (tanh, width 16, N = 272,
   s = 73,984), measured per *regime*. ``overview``: a window at least one decade wide
-  (`trainability.plan.REGIME_WIDTH`) on its narrower log axis; a fraction f of its pixels
+  (`trainability.study.plan.REGIME_WIDTH`) on its narrower log axis; a fraction f of its pixels
   diverge and retire early, at mean step t̄ (rounded up to the engine's segments), so
   live(T) = 1 − f + f·min(t̄, T)/T — pixels that had not retired by the calibration's last
   step are taken never to retire. ``deep``: a narrower window, at the boundary, where nothing
@@ -19,7 +19,7 @@ p parameters), costs on one core
   smallest (the fixed work of a step dominates), extrapolated along the last segment above
   the largest (the products dominate).
 - factor: pixel-step equivalents per pixel-step: 1 for a sweep; for the Lyapunov grid
-  `trainability.plan.LYAPUNOV_FACTOR` (its sweep, twin run and tangent run; measured once,
+  `trainability.study.plan.LYAPUNOV_FACTOR` (its sweep, twin run and tangent run; measured once,
   not per machine).
 
 Toy sweeps (Liu) count (learning rate × coordinate)-steps at their own measured rate. Every
@@ -51,12 +51,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainability import compile_cache
-from trainability.condition import Condition
-from trainability.window import Window
+from trainability.core.condition import Condition
+from trainability.core.window import Window
+from trainability.numerics import compile_cache
 
 if TYPE_CHECKING:
-    from trainability.plan import Work
+    from trainability.study.plan import Work
 
 OVERVIEW_WINDOW = (-3.0, 6.0, -3.0, 6.0)  # the paper's 9-decade window
 DEEP_WINDOW = (1.1228, 1.1248, 2.3008, 2.3028)  # 0.002 decades at the paper's tanh boundary
@@ -204,7 +204,7 @@ def load_calibration(engine: dict, backend: str = "cpu") -> tuple[Calibration, s
 
 
 def save_calibration(engine: dict, backend: str, cal: Calibration) -> None:
-    from trainability.atomic import atomic_path
+    from trainability.core.atomic import atomic_path
 
     path = cache_path()
     try:
@@ -226,12 +226,12 @@ def calibrate(engine: dict) -> Calibration:
     machine disturbs them less than it would wall-clock times."""
     import resource
 
-    from trainability.sweep import Engine, default_chunk, forget_compiled, sweep
-    from trainability.toy_losses import ToyLoss, sweep_lr
+    from trainability.toys.losses import ToyLoss, sweep_lr
+    from trainability.train.sweep import Engine, default_chunk, forget_compiled, sweep
 
     eng = Engine(
         name=engine.get("name", "fused"),
-        # double-double is priced by a fixed factor of float64 (trainability.plan)
+        # double-double is priced by a fixed factor of float64 (trainability.study.plan)
         dtype=_timed_dtype(engine.get("dtype", "float64")),
         chunk=engine.get("chunk") or default_chunk(),
     )
@@ -277,14 +277,14 @@ def calibrate(engine: dict) -> Calibration:
 
 def _timed_dtype(dtype: str) -> str:
     """The dtype the calibration times: float64 for double-double (``float64x2`` or ``auto``),
-    which `trainability.plan` prices as a fixed factor of float64."""
+    which `trainability.study.plan` prices as a fixed factor of float64."""
     return "float64" if dtype in ("float64x2", "auto") else dtype
 
 
 def _timed_sweep(cond: Condition, window: Window, engine) -> tuple[int, float, np.ndarray]:
     """(computed pixel-steps, seconds, step of divergence per pixel) of one sweep, compiled
     beforehand. Computed pixel-steps count the copies that pad each segment's last chunk."""
-    from trainability.sweep import sweep
+    from trainability.train.sweep import sweep
 
     sweep(cond, Window.square(window.bounds, 2), engine)  # compile
     start = time.process_time()
@@ -315,7 +315,7 @@ def _measure_startup() -> float:
     package = str(Path(trainability.__file__).resolve().parents[1])
     path = os.environ.get("PYTHONPATH")
     env = {**os.environ, "PYTHONPATH": package + (os.pathsep + path if path else "")}
-    code = "import snakemake.script, trainability.sweep"
+    code = "import snakemake.script, trainability.train.sweep"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if out.returncode != 0:

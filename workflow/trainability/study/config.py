@@ -20,14 +20,14 @@ import jsonschema
 import numpy as np
 import yaml
 
-from trainability.condition import Condition
-from trainability.coordinates import axes_x2, coordinate, exact, is_exact, text, width
-from trainability.engine import Engine
-from trainability.float64x2 import check as check_float64x2
-from trainability.float64x2 import resolve
-from trainability.perturbation import check as check_perturbation
-from trainability.window import Window
-from trainability.zoom import check_precision, levels_for_depth, panel_levels
+from trainability.core.condition import Condition
+from trainability.core.coordinates import axes_x2, coordinate, exact, is_exact, text, width
+from trainability.core.engine import Engine
+from trainability.core.window import Window
+from trainability.train.float64x2 import check as check_float64x2
+from trainability.train.float64x2 import resolve
+from trainability.train.perturbation import check as check_perturbation
+from trainability.zoom.paths import check_precision, levels_for_depth, panel_levels
 
 BUILTIN_STUDY = {"window": [-3.0, 6.0, -3.0, 6.0], "resolution": 128, "tiles": [1, 1]}
 PAPER_OUTER_WIDTH = 6.0  # decades: the paper's tool zooms out from its panel until this wide

@@ -7,7 +7,7 @@ measured once by `calibrate` and cached, or the built-in fallback) and `check` r
 sentence, a study over its budget (``budget.core_hours``), a job over the memory limit
 (``budget.memory_gib``, default this machine's memory) or a grid past a hard arithmetic limit.
 
-**Time** (`trainability.calibration` has the model): each grid's training at this machine's
+**Time** (`trainability.study.calibration` has the model): each grid's training at this machine's
 measured throughput for its regime and network size, plus a start-up per job and a
 compilation per sweeping job.
 
@@ -42,8 +42,11 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from trainability import compile_cache
-from trainability.calibration import (
+from trainability.core.condition import Condition
+from trainability.core.engine import ARITHMETICS
+from trainability.core.window import Window
+from trainability.numerics import compile_cache
+from trainability.study.calibration import (
     FALLBACK,
     OVERVIEW_WINDOW,
     Calibration,
@@ -55,11 +58,8 @@ from trainability.calibration import (
     network_size,
     save_calibration,
 )
-from trainability.condition import Condition
-from trainability.config import ConfigError, StudyCondition
-from trainability.engine import ARITHMETICS
-from trainability.window import Window
-from trainability.zoom import POINT_PIXELS, panel_levels
+from trainability.study.config import ConfigError, StudyCondition
+from trainability.zoom.paths import POINT_PIXELS, panel_levels
 
 REGIME_WIDTH = 1.0  # decades: a window narrower than this on a log axis is "deep"
 LYAPUNOV_FACTOR = 16.0  # twin run ~7x and tangent run ~3-7x a sweep's step (width 8 and 16)
@@ -71,7 +71,7 @@ FLOAT64X2_FACTOR = 100.0
 # run of small windows (CPU time, benchmarks/precision.py, docs/precision.md); 4x leaves room
 # for the reference runs of small keyframes and for pixels computed again in double-double
 PERTURBATION_FACTOR = 4.0
-BISECTION_POINTS = 17  # pixels per level of a boundary search (trainability.boundary)
+BISECTION_POINTS = 17  # pixels per level of a boundary search (trainability.zoom.boundary)
 LYAPUNOV_COMPILES = 3  # the sweep, the twin run and the tangent run
 TOY_COMPILES = 3  # shape buckets of a toy study's sweeps
 NOISE_PIXELS = 2**32  # per-pixel noise keys fold in the pixel index as uint32
@@ -121,7 +121,7 @@ class Work:
 
 def float64x2_factor(cond: Condition, arithmetic: str) -> float:
     """Price of a float64x2 pixel-step in float64 pixel-steps under ``engine.arithmetic``."""
-    from trainability.perturbation import problem
+    from trainability.train.perturbation import problem
 
     perturbed = arithmetic != "doubledouble" and problem(cond) is None
     return PERTURBATION_FACTOR if perturbed else FLOAT64X2_FACTOR
@@ -188,7 +188,7 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
 
 def _compilations(jobs: int) -> int:
     """Compilations paid by ``jobs`` sweep jobs of one grid (one condition, one compiled step):
-    one each, unless the persistent compilation cache is on (`trainability.compile_cache`):
+    one each, unless the persistent compilation cache is on (`trainability.numerics.compile_cache`):
     then the first job compiles and stores the step and the others load it."""
     return min(jobs, 1) if compile_cache.cache_dir() is not None else jobs
 
@@ -595,7 +595,7 @@ def run_plan(args) -> None:
     """``python -m trainability plan``: print the cost table; refuse like Snakemake would."""
     import yaml
 
-    from trainability.config import load_study
+    from trainability.study.config import load_study
 
     path = Path(args.configfile)
     try:

@@ -41,7 +41,7 @@ iterate ``x_0 .. x_steps`` exceeds ``threshold*dim`` (1e8 per dimension in
 Liu's CPU runs) or is not finite; it is frozen there.  :func:`sweep_lr` labels
 the ``2**levels + 1`` learning rates ``lr_k = lr_max*k/2**levels`` (Liu: lr_max
 = 1.5), and :func:`toy_dimension` turns the labels into Liu's box-counting
-exponent ``alpha`` with :func:`trainability.dimension.alpha_1d`.
+exponent ``alpha`` with :func:`trainability.analysis.dimension.alpha_1d`.
 
 **Strip colouring** (§2.4, ``gputest-3``).  With ``return_values=True`` a
 bounded run gets ``log1p(sum_{t=1..steps} f(x_t))`` and a divergent one
@@ -64,8 +64,8 @@ from typing import Any
 
 import numpy as np
 
-from trainability._jax import jax, jnp
-from trainability.dimension import Dimension1D, alpha_1d
+from trainability.analysis.dimension import Dimension1D, alpha_1d
+from trainability.numerics.jax64 import jax, jnp
 
 __all__ = [
     "CRITICAL_ROUGHNESS",
@@ -473,7 +473,7 @@ def toy_dimension(
     """Liu's boundary exponent ``alpha`` for a toy loss.
 
     Sweeps with :func:`sweep_lr` (``sweep_kw``: lr_max, levels, steps,
-    threshold, chunk) and returns :func:`trainability.dimension.alpha_1d` of the
+    threshold, chunk) and returns :func:`trainability.analysis.dimension.alpha_1d` of the
     labels; ``fit_levels = (kmin, kmax)`` restricts the fit (default: all levels).
     """
     if sweep_kw.get("return_values"):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trainability.toy_losses import (
+from trainability.toys.losses import (
     ToyLoss,
     lr_grid,
     min_curvature,

@@ -16,10 +16,10 @@ v_t = ℓ_t/ℓ_0 over the last 20 steps with 1, and where training is barely un
 exceeds 1 by as little as the learning rates differ (gradient descent on a quadratic at
 η = (2/λ_max)(1 + δ) multiplies the loss by (1 + δ)² per step). So ℓ_0, v_t and the tail sum
 are double-doubles (`tally_step`); the values −Σv and Σ1/v and the early exit use the leading
-doubles exactly as `trainability.measure` does.
+doubles exactly as `trainability.train.measure` does.
 
-The forward and backward passes are those of `trainability.model.fused_loss_and_grads`, written
-with `trainability.doubledouble` (contractions as broadcast products reduced with
+The forward and backward passes are those of `trainability.models.mlp.fused_loss_and_grads`, written
+with `trainability.numerics.doubledouble` (contractions as broadcast products reduced with
 double-double additions; tanh evaluated to ~2⁻¹⁰³). Supported: the fused engine, gradient
 descent, tanh, ReLU, identity and sigmoid networks of any depth (residual or not), full batch
 or minibatch, learning-rate axes. Anything else is refused with one line by `check` before any
@@ -37,13 +37,13 @@ import math
 
 import numpy as np
 
-from trainability import doubledouble as dd
-from trainability import measure
-from trainability._jax import jnp
-from trainability.condition import FIXED_LR, FIXED_LR_HIDDEN, LR_AXES, Condition
-from trainability.doubledouble import DD
-from trainability.measure import LOSS_CAP, TAIL, Tally
-from trainability.model import SQRT2, residual_scale
+from trainability.core.condition import FIXED_LR, FIXED_LR_HIDDEN, LR_AXES, Condition
+from trainability.models.mlp import SQRT2, residual_scale
+from trainability.numerics import doubledouble as dd
+from trainability.numerics.doubledouble import DD
+from trainability.numerics.jax64 import jnp
+from trainability.train import measure
+from trainability.train.measure import LOSS_CAP, TAIL, Tally
 
 NAME = "float64x2"
 
@@ -69,7 +69,7 @@ def check(cond: Condition, engine_name: str = "fused") -> None:
 
 def auto_dtype(cond: Condition, window) -> str:
     """``auto``'s choice: float64 while the window's float64 guard passes, else float64x2."""
-    from trainability.window import PrecisionError
+    from trainability.core.window import PrecisionError
 
     try:
         window.axes(cond.x_scale, cond.y_scale)
@@ -94,8 +94,8 @@ def resolve(engine, cond: Condition, window):
 def resolve_arithmetic(arithmetic: str, cond: Condition, engine_name: str = "fused") -> str:
     """The arithmetic float64x2 computes ``cond`` with: ``auto`` → perturbation where it
     supports the condition, else doubledouble; ``perturbation`` refuses what it does not
-    compute (`trainability.perturbation.check`)."""
-    from trainability import perturbation
+    compute (`trainability.train.perturbation.check`)."""
+    from trainability.train import perturbation
 
     if arithmetic == "auto":
         supported = perturbation.problem(cond, engine_name) is None
@@ -106,7 +106,8 @@ def resolve_arithmetic(arithmetic: str, cond: Condition, engine_name: str = "fus
 
 
 def pixel_table(cond: Condition, xs, ys) -> dict[str, np.ndarray]:
-    """`trainability.pixels.pixel_table` in double-double: ``xs``, ``ys`` (P, 2) axis values as
+    """`trainability.train.pixels.pixel_table` in double-double: ``xs``, ``ys`` (P, 2) axis values
+    as
     (hi, lo); ``lr`` (P, depth, 2), fixed rates exact as doubles (lo = 0)."""
     on_axis = dict(zip(cond.axis_names, (xs, ys), strict=True))
     fixed = {FIXED_LR: cond.lr, FIXED_LR_HIDDEN: cond.lr_hidden}
@@ -131,7 +132,7 @@ def from_dd(x: DD):
 
 
 def activate(name: str, z: DD) -> DD:
-    """φ(z) of `trainability.model.activate` in double-double."""
+    """φ(z) of `trainability.models.mlp.activate` in double-double."""
     if name == "tanh":
         return dd.tanh(z * SQRT2)
     if name == "relu":
@@ -144,7 +145,7 @@ def activate(name: str, z: DD) -> DD:
 
 
 def activation_slope(name: str, z: DD, h: DD):
-    """φ'(z) from z and h = φ(z), as `trainability.model.activation_slope`."""
+    """φ'(z) from z and h = φ(z), as `trainability.models.mlp.activation_slope`."""
     if name == "tanh":
         return (1.0 - h * h) * SQRT2
     if name == "relu":
@@ -161,7 +162,7 @@ def _times(x: DD, slope) -> DD:
 
 
 def forward(weights, X, Y, activation: str, residual: bool = False):
-    """ℓ (P,), residuals r and the lists Z_i, H_i, A_i of `trainability.model._fused_forward`,
+    """ℓ (P,), residuals r and the lists Z_i, H_i, A_i of `trainability.models.mlp._fused_forward`,
     for pixel-major double-double weights (P × fan_in × fan_out) and float64 data."""
     depth = len(weights)
     scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]
@@ -180,7 +181,7 @@ def forward(weights, X, Y, activation: str, residual: bool = False):
 
 
 def loss_and_grads(weights, X, Y, activation: str, residual: bool = False):
-    """ℓ and ∂ℓ/∂W_i: `trainability.model.fused_loss_and_grads` in double-double."""
+    """ℓ and ∂ℓ/∂W_i: `trainability.models.mlp.fused_loss_and_grads` in double-double."""
     loss, r, Zs, Hs, As = forward(weights, X, Y, activation, residual)
     depth = len(weights)
     scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]
@@ -206,7 +207,7 @@ def loss_and_grads(weights, X, Y, activation: str, residual: bool = False):
 
 def train_step(weights, t, hp, data, *, cond: Condition):
     """One gradient-descent step of a chunk in double-double: ``(weights', ℓ_t)``, ℓ_t the
-    full-batch loss of the weights the step sees (`trainability.step`)."""
+    full-batch loss of the weights the step sees (`trainability.train.step`)."""
     X, Y, minibatches = data
     if cond.offset_mode == "every_step" and cond.offset != 0.0:
         weights = (weights[0] + cond.offset,) + tuple(weights[1:])
@@ -224,14 +225,15 @@ def train_step(weights, t, hp, data, *, cond: Condition):
 
 
 def tally_start(n: int) -> Tally:
-    """`trainability.measure.tally_start` with ℓ_0 and the tail sum as (n, 2) double-doubles."""
+    """`trainability.train.measure.tally_start` with ℓ_0 and the tail sum as (n, 2)
+    double-doubles."""
     plain = measure.tally_start(n)
     zeros = np.zeros(n)
     return plain._replace(loss0=np.stack([plain.loss0, zeros], -1), tail=np.zeros((n, 2)))
 
 
 def tally_step(tally: Tally, loss: DD, t, steps: int, retire_factor) -> Tally:
-    """`trainability.measure.tally_step` on the leading doubles, with ℓ_0, v_t = ℓ_t/ℓ_0 and
+    """`trainability.train.measure.tally_step` on the leading doubles, with ℓ_0, v_t = ℓ_t/ℓ_0 and
     the tail sum Σ v_t (which decides the label) in double-double."""
     loss0, tail = to_dd(tally.loss0), to_dd(tally.tail)
     plain = measure.tally_step(
@@ -250,7 +252,7 @@ def tally_step(tally: Tally, loss: DD, t, steps: int, retire_factor) -> Tally:
 
 
 def tally_values(tally: Tally, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """`trainability.measure.tally_values`, the label decided on the double-double tail sum:
+    """`trainability.train.measure.tally_values`, the label decided on the double-double tail sum:
     converged ⇔ Σ v_t − min(T, 20) < 0."""
     hi = tally._replace(loss0=tally.loss0[:, 0], tail=tally.tail[:, 0])
     values, _ = measure.tally_values(hi, steps)

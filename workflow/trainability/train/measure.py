@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from trainability._jax import jnp
+from trainability.numerics.jax64 import jnp
 
 LOSS_CAP = 1e6
 TAIL = 20

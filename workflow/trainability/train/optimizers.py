@@ -8,7 +8,7 @@ bound when the optimizer is built: Python numbers, or (P, 1, 1) columns of the p
 ``update(grads, extra, state, t)`` takes the gradient in *split form*: g = ∇ℓ, and ``extra`` e
 (None, or the part of the gradient beyond ∇ℓ: λW for l2 weight decay). It returns the
 direction in split form (d, e') and the new state; the step is then W ← (W − η·d) − η·e'
-(`trainability.step`). With s = the state before the step:
+(`trainability.train.step`). With s = the state before the step:
 
 - ``gd``: (d, e') = (g, e);
 - ``momentum`` (heavy ball): v ← μ·s + (g + e); (d, e') = (g, e + μ·s), so d + e' = v;
@@ -29,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from trainability._jax import jnp
-from trainability.condition import Condition
-from trainability.pixels import hyperparameter
+from trainability.core.condition import Condition
+from trainability.numerics.jax64 import jnp
+from trainability.train.pixels import hyperparameter
 
 
 class Optimizer(NamedTuple):

@@ -2,7 +2,7 @@
 difference from it.
 
 Deep in a zoom every pixel's learning rates η_p lie within 1e-20 or so (relative) of one
-another. The double-double engine (`trainability.float64x2`) carries each pixel's whole state
+another. The double-double engine (`trainability.train.float64x2`) carries each pixel's whole state
 in ~32 digits and pays ~100× float64 for it. Here one *reference* run r, at an exact point of
 the window, is trained in double-double, and each pixel p carries only its difference from it,
 
@@ -82,14 +82,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from trainability import doubledouble as dd
-from trainability import float64x2
-from trainability._jax import jax, jnp
-from trainability.condition import Condition
-from trainability.coordinates import axis_x2
-from trainability.doubledouble import DD
-from trainability.measure import blowup_trajectory
-from trainability.model import SQRT2
+from trainability.core.condition import Condition
+from trainability.core.coordinates import axis_x2
+from trainability.models.mlp import SQRT2
+from trainability.numerics import doubledouble as dd
+from trainability.numerics.doubledouble import DD
+from trainability.numerics.jax64 import jax, jnp
+from trainability.train import float64x2
+from trainability.train.measure import blowup_trajectory
 
 NAME = "perturbation"
 ACTIVATIONS = ("tanh", "relu", "identity")
@@ -161,7 +161,7 @@ class Reference:
 
 def reference(cond: Condition, window, weights0, X, Y, minibatches) -> Reference:
     """The reference run of ``window``: the first candidate point (centre first, `CANDIDATES`)
-    whose run never blows up (ℓ_t ≤ 10⁶·ℓ_0, the stability label of `trainability.measure`),
+    whose run never blows up (ℓ_t ≤ 10⁶·ℓ_0, the stability label of `trainability.train.measure`),
     else the one whose loss peaks lowest, else (every loss reaches a non-finite value) the one
     that blows up last. Depends on the window's bounds only. ``weights0``: the
     initial weights, pixel-major with one pixel (1 × fan_in × fan_out)."""
@@ -186,7 +186,7 @@ def reference(cond: Condition, window, weights0, X, Y, minibatches) -> Reference
 @lru_cache(maxsize=8)
 def _record(cond: Condition):
     """The compiled double-double run of one point for T steps, recording `Reference`'s
-    trajectory (`trainability.float64x2` for each step)."""
+    trajectory (`trainability.train.float64x2` for each step)."""
 
     def run(weights0, lr, X, Y, minibatches):
         lrs = float64x2.to_dd(lr)
@@ -297,7 +297,7 @@ def _forward(dW, Wp, ref, X, activation: str):
 
 def _gradient(dW, Wp, dr, layers, ref, X, activation: str):
     """δg_i (P × fan_in × fan_out) on the batch whose rows ``dr``, ``layers``, ``ref["R"]``
-    and X hold: the backward pass of `trainability.model.fused_loss_and_grads`, differenced."""
+    and X hold: the backward pass of `trainability.models.mlp.fused_loss_and_grads`, differenced."""
     depth = len(dW)
     scale = [1.0 / math.sqrt(w.shape[1]) for w in dW]
     c = 2.0 / dr.shape[1] / dr.shape[2] * scale[-1]

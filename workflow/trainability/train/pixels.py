@@ -10,16 +10,22 @@ condition's field of the same name, and `hyperparameter` reads either inside a c
 then W_0 + c when ``offset_mode`` is ``init`` (c = ``offset``). With init_scale = 1 and ε = 0
 (fixed) every pixel starts from exactly the seed's weights. With per-pixel seeds
 (``seed_mode="per_pixel"``, ``pixel_draws`` weights or both) W_i(seed) is pixel p's own draw
-(`trainability.model.draw_per_pixel`).
+(`trainability.models.mlp.draw_per_pixel`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from trainability.condition import AXES, FIXED_LR, FIXED_LR_HIDDEN, Condition, check_axis_values
-from trainability.model import draw_per_pixel, draws_per_pixel, perturb_weights
-from trainability.window import Window
+from trainability.core.condition import (
+    AXES,
+    FIXED_LR,
+    FIXED_LR_HIDDEN,
+    Condition,
+    check_axis_values,
+)
+from trainability.core.window import Window
+from trainability.models.mlp import draw_per_pixel, draws_per_pixel, perturb_weights
 
 INITIAL = ("init_scale", "epsilon")  # the axes read only when the weights are drawn
 
@@ -30,13 +36,13 @@ def axis_values(
     """Pixel values (x, y) of ``window`` on the condition's scales, after the precision guard
     and the check that every value lies in its axis's allowed interval (both before any work).
     ``dtype`` ``float64x2``: (n, 2) arrays of double-doubles (hi, lo) from the window's exact
-    coordinates (`trainability.coordinates`); ``auto`` checks whichever of the two it picks."""
+    coordinates (`trainability.core.coordinates`); ``auto`` checks whichever of the two it picks."""
     if dtype == "auto":
-        from trainability.float64x2 import auto_dtype
+        from trainability.train.float64x2 import auto_dtype
 
         dtype = auto_dtype(cond, window)
     if dtype == "float64x2":
-        from trainability.coordinates import axes_x2
+        from trainability.core.coordinates import axes_x2
 
         x, y = axes_x2(window, cond.x_scale, cond.y_scale)
         check_axis_values(cond, x[:, 0], y[:, 0])
@@ -66,7 +72,7 @@ def pixel_table(cond: Condition, xs, ys, dtype=np.float64) -> dict[str, np.ndarr
     """The per-pixel hyperparameter table, the one place where axes become hyperparameters.
 
     ``lr`` is always there: the learning rate of each layer (P × depth), from the axes or the
-    condition's fields by the rules of `trainability.condition`. Every other axis (momentum,
+    condition's fields by the rules of `trainability.core.condition`. Every other axis (momentum,
     beta1, beta2, weight_decay, warmup_steps, offset, init_scale, epsilon) adds one (P,) entry
     under its own name; a hyperparameter absent from the table is the condition's fixed field.
     """
@@ -99,7 +105,7 @@ def hyperparameter(cond: Condition, hp: dict, name: str):
 def initial_weights(cond: Condition, weights0, table: dict, pixel_index, dtype=np.float64):
     """Pixel-major W_i = init_scale·W_i(seed) + ε·N(0, 1), then + c on W_0 in init mode.
 
-    ``weights0`` are the seed's weights (`trainability.model.init_problem`) in ``dtype``,
+    ``weights0`` are the seed's weights (`trainability.models.mlp.init_problem`) in ``dtype``,
     ``table`` the pixels' rows of `pixel_table`, ``pixel_index`` their indices in the window
     (the noise of pixel p does not depend on where p is computed)."""
     n = len(pixel_index)

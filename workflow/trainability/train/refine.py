@@ -20,7 +20,8 @@ they are constant. The rule, for a grid of ny × nx pixels and a stride s:
 
 `refine` runs the rule against any ``compute`` function (pixel rows, cols → values, labels), so
 the same code measures the rule on a grid already computed in full (`oracle`) and drives a
-sweep (`trainability.sweep`, ``Engine(refine=s)``). Its result says which pixels were computed;
+sweep (`trainability.train.sweep`, ``Engine(refine=s)``). Its result says which pixels were
+computed;
 the saving is pixels / computed pixels. ``GUARD`` and ``ROUGHNESS`` are the settings that kept
 every label of the paper's six panels at 64² and 128² (docs/speed.md, *Label-only refinement*);
 what they save depends on the boundary's dimension D: the cells along the boundary number

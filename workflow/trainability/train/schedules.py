@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from trainability._jax import jnp
-from trainability.condition import Condition
+from trainability.core.condition import Condition
+from trainability.numerics.jax64 import jnp
 
 
 def schedule(cond: Condition, hp: dict) -> Callable | None:

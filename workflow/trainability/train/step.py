@@ -1,9 +1,9 @@
 """One training step of a chunk of pixels: the one place where a condition trains a network.
 
-The sweep (`trainability.sweep`), both Lyapunov estimators (`trainability.lyapunov`) and any
-other consumer advance networks with `train_step`, so every field of a condition means the
+The sweep (`trainability.train.sweep`), both Lyapunov estimators (`trainability.analysis.lyapunov`)
+and any other consumer advance networks with `train_step`, so every field of a condition means the
 same everywhere. Per pixel, at step t = 0 … T−1, with η_i the learning rate of layer i (the
-``lr`` column of the pixel table, `trainability.pixels`):
+``lr`` column of the pixel table, `trainability.train.pixels`):
 
 1. ``offset_mode="every_step"``: W_0 ← W_0 + c (c = the offset axis or field ``offset``);
    these are the weights the step *sees*;
@@ -11,8 +11,8 @@ same everywhere. Per pixel, at step t = 0 … T−1, with η_i the learning rate
    (``engine`` ``fused``: the hand-written backward pass; ``autodiff``: `jax.grad`);
 3. e = λW for ``weight_decay_mode="l2"`` (λ = ``weight_decay``), else none;
 4. the optimizer turns (g, e) into a direction (d, e') and its new state
-   (`trainability.optimizers`);
-5. W ← (W − η·s(t)·d) − η·s(t)·e' (s the schedule, `trainability.schedules`); then
+   (`trainability.train.optimizers`);
+5. W ← (W − η·s(t)·d) − η·s(t)·e' (s the schedule, `trainability.train.schedules`); then
    ``weight_decay_mode="decoupled"``: W ← W − η·s(t)·λ·W (AdamW style, after the step).
 
 Every choice is made in Python when the step is traced, so plain gradient descent is exactly
@@ -24,24 +24,24 @@ from __future__ import annotations
 
 from functools import partial
 
-from trainability._jax import jax, jnp
-from trainability.condition import Condition
-from trainability.engine import ENGINES
-from trainability.model import fused_loss, fused_loss_and_grads, reference_loss
-from trainability.optimizers import optimizer
-from trainability.pixels import hyperparameter
-from trainability.schedules import schedule
+from trainability.core.condition import Condition
+from trainability.core.engine import ENGINES
+from trainability.models.mlp import fused_loss, fused_loss_and_grads, reference_loss
+from trainability.numerics.jax64 import jax, jnp
+from trainability.train.optimizers import optimizer
+from trainability.train.pixels import hyperparameter
+from trainability.train.schedules import schedule
 
 
 def train_step(weights, opt_state, t, hp, data, *, cond: Condition, engine: str = "fused"):
     """One step of a chunk: ``((weights', opt_state'), (ℓ_t, seen))``.
 
     ``weights``: pixel-major arrays (P × fan_in × fan_out); ``opt_state``: the optimizer's
-    state (`trainability.optimizers`, from its ``init``); ``t``: the step number; ``hp``: the
-    chunk's rows of the pixel table (`trainability.pixels.step_table`); ``data``: (X, Y,
+    state (`trainability.train.optimizers`, from its ``init``); ``t``: the step number; ``hp``: the
+    chunk's rows of the pixel table (`trainability.train.pixels.step_table`); ``data``: (X, Y,
     minibatches or None), X and Y shared or with a leading pixel axis (per-pixel data,
-    `trainability.model.draw_per_pixel`). ℓ_t (P,) is the full-batch loss of the weights the step
-    sees, ``seen`` (W_0 + c in every-step offset mode, else ``weights``).
+    `trainability.models.mlp.draw_per_pixel`). ℓ_t (P,) is the full-batch loss of the weights the
+    step sees, ``seen`` (W_0 + c in every-step offset mode, else ``weights``).
     """
     X, Y, minibatches = data
     if cond.offset_mode == "every_step" and ("offset" in hp or cond.offset != 0.0):

@@ -6,17 +6,17 @@ optimizer state, streamed measure) is held pixel-major in host memory. Each bloc
 (`lax.scan`) over cache-sized *chunks* of ``chunk`` pixels, chunks running side by side on
 ``threads`` threads. Between segments the block is compacted: retired (diverged) pixels drop
 out, and the live ones are packed into fewer chunks (the last padded with copies), so diverging
-regions of the image cost only the steps they survive (`trainability.measure` proves this
+regions of the image cost only the steps they survive (`trainability.train.measure` proves this
 exact).
 
-Each step is `trainability.step.train_step`, the one training step every consumer shares; the
-pixels' hyperparameters and initial weights come from `trainability.pixels`, the knobs from
-`trainability.engine.Engine`. The result does not depend on block, thread or tile sizes: every
+Each step is `trainability.train.step.train_step`, the one training step every consumer shares; the
+pixels' hyperparameters and initial weights come from `trainability.train.pixels`, the knobs from
+`trainability.core.engine.Engine`. The result does not depend on block, thread or tile sizes: every
 pixel's arithmetic is the same wherever it sits. The chunk size is part of the numerical
 definition, like the dtype: XLA chooses its matrix kernels by operand size, so another chunk
 size changes results in the last bits (and the labels of a few chaotic boundary pixels). It is
 recorded in each result's metadata. With ``engine.refine`` (off by default) only the pixels that
-label-only refinement asks for are trained, in a few rounds (`trainability.refine`).
+label-only refinement asks for are trained, in a few rounds (`trainability.train.refine`).
 """
 
 from __future__ import annotations
@@ -30,24 +30,24 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from trainability import float64x2, perturbation
-from trainability._jax import jax, jnp
-from trainability.condition import Condition
-from trainability.engine import DTYPES, ENGINES, Engine
-from trainability.grid import NOT_COMPUTED, Grid
-from trainability.measure import RETIRE_FACTOR, Tally, tally_start, tally_step, tally_values
-from trainability.model import Problem, draw_per_pixel, draws_per_pixel, forward, init_problem
-from trainability.optimizers import optimizer
-from trainability.pixels import (
+from trainability.core.condition import Condition
+from trainability.core.engine import DTYPES, ENGINES, Engine
+from trainability.core.grid import NOT_COMPUTED, Grid
+from trainability.core.window import Window
+from trainability.models.mlp import Problem, draw_per_pixel, draws_per_pixel, forward, init_problem
+from trainability.numerics.jax64 import jax, jnp
+from trainability.train import float64x2, perturbation
+from trainability.train.measure import RETIRE_FACTOR, Tally, tally_start, tally_step, tally_values
+from trainability.train.optimizers import optimizer
+from trainability.train.pixels import (
     axis_values,
     initial_weights,
     pixel_table,
     step_table,
     window_pixels,
 )
-from trainability.refine import refine
-from trainability.step import train_step
-from trainability.window import Window
+from trainability.train.refine import refine
+from trainability.train.step import train_step
 
 __all__ = ["DTYPES", "ENGINES", "Engine", "axis_values", "default_chunk", "sweep", "sweep_meta"]
 
@@ -135,7 +135,7 @@ def _train(runner, xs, ys, pixel_index, pool, progress: bool):
 
 
 def _refined(runner, xs, ys, pixel_index, shape, pool, progress: bool):
-    """Label-only refinement (`trainability.refine`, stride ``engine.refine``): the pixels it
+    """Label-only refinement (`trainability.train.refine`, stride ``engine.refine``): the pixels it
     asks for are trained by `_train` exactly as in a full sweep; the others get an inferred
     label, value NaN, diverged_at and blowup_at ``NOT_COMPUTED`` and ``computed`` False."""
     n = len(xs)
@@ -190,7 +190,7 @@ class _Runner:
         self.problem = problem
         self.engine = engine
         self.cancel = cancel
-        # float64x2's arithmetic (`trainability.perturbation` or double-double), else None
+        # float64x2's arithmetic (`trainability.train.perturbation` or double-double), else None
         arithmetic = engine.arithmetic if engine.dtype == float64x2.NAME else None
         self.extended = arithmetic == "doubledouble"
         self.perturbed = arithmetic == perturbation.NAME
@@ -281,7 +281,7 @@ class _Runner:
 
     def _fall_back(self, out, flagged, xs, ys, pixel_index, pool) -> None:
         """Compute the pixels perturbation flagged again in double-double, into ``out``
-        (`trainability.perturbation`: on chunks of a fixed size, so tiles stay the whole)."""
+        (`trainability.train.perturbation`: on chunks of a fixed size, so tiles stay the whole)."""
         if flagged.size == 0:
             return
         chunk = min(self.engine.chunk, perturbation.FALLBACK_CHUNK)
@@ -320,7 +320,8 @@ def forget_compiled() -> None:
 
 
 def _retire_factor(engine: Engine, cond: Condition) -> float | None:
-    """Early-exit rule (`trainability.measure`): none, non-finite losses only (the probe readout
+    """Early-exit rule (`trainability.train.measure`): none, non-finite losses only (the probe
+    readout
     needs the final weights of every finite run), or the default threshold."""
     if not engine.early_exit:
         return None
@@ -329,8 +330,8 @@ def _retire_factor(engine: Engine, cond: Condition) -> float | None:
 
 def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor, arithmetic=None):
     """``length`` training steps of one chunk, from step t0, inside one `lax.scan`
-    (float64x2's ``arithmetic``: ``doubledouble``, `trainability.float64x2`, or
-    ``perturbation``, `trainability.perturbation`)."""
+    (float64x2's ``arithmetic``: ``doubledouble``, `trainability.train.float64x2`, or
+    ``perturbation``, `trainability.train.perturbation`)."""
     X, Y, minibatches, x_probe = data
     extended = arithmetic == "doubledouble"
 

@@ -5,7 +5,8 @@ not) differ, each level sweeps n = 2^m + 1 pixels spaced evenly over the current
 [a, b] and keeps the leftmost pair of neighbours whose labels differ: the bracket shrinks by
 2^m per level, and the labels at its two ends differ at every level, so a boundary point lies
 inside it however fine it gets. The search stops once the bracket is at most ``precision``
-decades wide and returns its midpoint. Brackets are exact rationals (`trainability.coordinates`):
+decades wide and returns its midpoint. Brackets are exact rationals
+(`trainability.core.coordinates`):
 a + j·(b − a)/2^m stays a terminating decimal, which decimal text writes with every digit.
 
 Each level is one row of pixels (the first row of a two-row window, swept alone as tile
@@ -28,10 +29,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from trainability.condition import Condition
-from trainability.coordinates import exact, text
-from trainability.sweep import Engine, sweep
-from trainability.window import PrecisionError, Window
+from trainability.core.condition import Condition
+from trainability.core.coordinates import exact, text
+from trainability.core.window import PrecisionError, Window
+from trainability.train.sweep import Engine, sweep
 
 
 @dataclasses.dataclass(frozen=True)

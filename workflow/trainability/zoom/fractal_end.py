@@ -1,13 +1,13 @@
 """Where the fractal ends: the depth d*(T) below which a trainability boundary is smooth.
 
-**The zoom.** For a training length T, `trainability.boundary.locate` finds a boundary point on
-a line across the overview, and keyframes concentric about it (`trainability.zoom.fixed_path`,
+**The zoom.** For a training length T, `trainability.zoom.boundary.locate` finds a boundary point on
+a line across the overview, and keyframes concentric about it (`trainability.zoom.paths.fixed_path`,
 exact coordinates) narrow from ``first`` to ``last`` decades below the overview, each 2^m times
 narrower than the one before. Keyframe k is w_k decades wide and lies at the depth
 d_k = log10(W / w_k) below the overview, W decades wide (the paper's 9).
 
 **The slope.** Each keyframe's boundary gets the paper's box-counting estimate alone
-(`trainability.dimension.estimate_2d`: the median local slope D_k with its 95 % interval
+(`trainability.analysis.dimension.estimate_2d`: the median local slope D_k with its 95 % interval
 [D_k⁻, D_k⁺]). A keyframe the estimator refuses (fewer than 101 pixels a side, or a single
 phase) is reported as refused, with its reason, and takes no part in d*.
 
@@ -24,7 +24,8 @@ every deeper keyframe to agree keeps one straight-looking keyframe inside the fr
 from ending it.
 
 **The prediction.** Two runs whose learning rates differ by a relative δ separate like δ·e^{λt},
-λ the maximal Lyapunov exponent (natural log per step, `trainability.lyapunov`). A keyframe w
+λ the maximal Lyapunov exponent (natural log per step, `trainability.analysis.lyapunov`). A
+keyframe w
 decades wide spans relative learning-rate differences up to 10^w − 1 ≈ w·ln 10, so its pixels'
 runs part ways within T steps, and the picture holds structure, while w·ln 10·e^{λT} ≳ 1. The
 boundary turns smooth below w* = e^{−λT}/ln 10, that is at the depth
@@ -43,8 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainability.coordinates import exact, text, width
-from trainability.dimension import Dimension2D, estimate_2d
+from trainability.analysis.dimension import Dimension2D, estimate_2d
+from trainability.core.coordinates import exact, text, width
 
 SMOOTH = 1.1  # a keyframe is smooth when its slope's whole interval lies at or below this
 

@@ -16,8 +16,8 @@ Three ways to place them:
 - **Automatically** (`auto_path`, ``zoom.target: auto``), for conditions without a published
   window: each level is swept at low resolution and the next centre is a boundary point whose
   half-width window holds the most boundary *among clean windows*: windows whose boundary is a
-  few large structures, not speckle (`trainability.dimension.boundary_texture`). Following raw
-  edge density alone dives into the chaotic band where nearly every pixel flips.
+  few large structures, not speckle (`trainability.analysis.dimension.boundary_texture`). Following
+  raw edge density alone dives into the chaotic band where nearly every pixel flips.
 
 Keyframes below a panel go on by `descend`: the centre is kept while the next, half-width window
 around it holds a clean boundary; where it does not, the next centre is the nearest boundary point
@@ -27,11 +27,12 @@ unclean one and says so: every searched level records its texture and ``next_cle
 file. The search is deterministic: ties go to the nearest point, then the lowest pixel index.
 
 A fourth, `boundary_path` (``zoom.target: boundary``), is concentric about a boundary point found
-by bisection (`trainability.boundary`) to a small fraction of the deepest keyframe's pixel.
+by bisection (`trainability.zoom.boundary`) to a small fraction of the deepest keyframe's pixel.
 
 **Exact keyframes.** Below ~14 decades the bounds of a keyframe cannot be doubles (its two edges
 round to the same float64). A path is then carried in exact rational arithmetic (bounds are
-`fractions.Fraction`, see `trainability.coordinates`): it is exact from the start when any input
+`fractions.Fraction`, see `trainability.core.coordinates`): it is exact from the start when any
+input
 is exact (decimal text, a `Fraction` or `Decimal`), and otherwise switches to exact arithmetic at
 the first keyframe whose float64 bounds would fail float64's guard at the keyframe resolution
 (``resolution``); a float bound stands for the decimal it prints as. Paths float64 resolves are
@@ -51,12 +52,12 @@ from fractions import Fraction
 
 import numpy as np
 
-from trainability.atomic import atomic_path
-from trainability.condition import Condition
-from trainability.coordinates import coordinate, exact, is_exact, text
-from trainability.dimension import boundary_texture, edges
-from trainability.sweep import Engine, sweep
-from trainability.window import PrecisionError, Window
+from trainability.analysis.dimension import boundary_texture, edges
+from trainability.core.atomic import atomic_path
+from trainability.core.condition import Condition
+from trainability.core.coordinates import coordinate, exact, is_exact, text
+from trainability.core.window import PrecisionError, Window
+from trainability.train.sweep import Engine, sweep
 
 Bounds = tuple[float, float, float, float]  # floats, or exact `Fraction`s past float64
 SNAP = 2**20  # exact re-centred positions are multiples of a keyframe's width / SNAP
@@ -239,11 +240,11 @@ def boundary_path(
     engine: Engine | None = None,
 ) -> ZoomPath:
     """Concentric keyframes (`fixed_path`, exact) about the boundary point that
-    `trainability.boundary.locate` finds on ``line`` = (x_a, x_b, y), located to
+    `trainability.zoom.boundary.locate` finds on ``line`` = (x_a, x_b, y), located to
     1/`POINT_PIXELS` of a pixel of the deepest keyframe at ``resolution``; the search is in
     keyframe 0's note. A float64 engine searches with ``auto`` (float64 while it resolves the
     search's rows, which may go below the keyframes)."""
-    from trainability.boundary import locate
+    from trainability.zoom.boundary import locate
 
     engine = engine or Engine()
     if engine.dtype == "float64":
@@ -269,7 +270,7 @@ def check_precision(
     cx, cy = (v if _any_exact(v) else float(v) for v in path_or_centre)  # numpy: float
     shrink = 2 ** (doublings * (levels - 1))
     if dtype in ("float64x2", "auto"):
-        from trainability.coordinates import axes_x2
+        from trainability.core.coordinates import axes_x2
 
         deepest = _square((cx, cy), exact(outer_width) / shrink)
         axes_x2(Window.square(deepest, resolution))
