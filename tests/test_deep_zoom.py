@@ -11,8 +11,8 @@ from conftest import REPO
 from test_float64x2 import _quadratic as linear_regression
 
 from trainability.core.condition import Condition
-from trainability.core.coordinates import axes_x2, exact, shifted, text
-from trainability.core.window import PrecisionError
+from trainability.core.coordinates import exact, shifted, text
+from trainability.core.precision import PrecisionError, float64x2_axes
 from trainability.study.config import ConfigError, load_study
 from trainability.train.sweep import Engine, sweep
 from trainability.zoom.boundary import locate
@@ -55,7 +55,7 @@ def test_a_zoom_30_decades_deep_has_distinct_nested_exact_keyframes(tmp_path):
     assert (exact(deepest.x_min) + exact(deepest.x_max)) / 2 == Fraction("1.1238")
     with pytest.raises(PrecisionError, match="float64x2"):
         deepest.axes()  # float64 cannot draw it
-    x, y = axes_x2(deepest)  # double-double can: 16 distinct learning rates a side
+    x, y = float64x2_axes(deepest)  # double-double can: 16 distinct learning rates a side
     assert len({tuple(p) for p in x.tolist()}) == 16
     save_path(tmp_path / "path.json", path)
     loaded = load_path(tmp_path / "path.json")

@@ -18,7 +18,8 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, playwright_or_skip
 
 from trainability.cli import main
 from trainability.core.grid import Grid, load_grid, merge_tiles, save_grid
-from trainability.core.window import Window, min_width
+from trainability.core.precision import min_width
+from trainability.core.window import Window
 from trainability.explore.cache import GridCache, grid_key
 from trainability.explore.server import Explorer, bind, server
 from trainability.explore.view import (

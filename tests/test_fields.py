@@ -22,7 +22,7 @@ STUDY_KEYS = {
     "title", "paper_dimension", "group", "window", "resolution", "tiles", "zoom", "panel", "seeds"
 }
 DECLARED = specs(Condition)
-HOW = "print the generated text with: python -m trainability.core.fields"
+HOW = "print the generated text with: python -m trainability.core.condition"
 
 
 def sweep_parser() -> argparse.ArgumentParser:

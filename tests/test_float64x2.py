@@ -10,7 +10,8 @@ import pytest
 
 from trainability.core.condition import Condition
 from trainability.core.coordinates import exact, text
-from trainability.core.window import PrecisionError, Window
+from trainability.core.precision import PrecisionError
+from trainability.core.window import Window
 from trainability.models.mlp import init_problem
 from trainability.train.pixels import axis_values
 from trainability.train.sweep import Engine, sweep

@@ -9,7 +9,8 @@ from reference import reference_pixels
 import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
 from trainability.cli import main
 from trainability.core.condition import Condition, ConditionError
-from trainability.core.window import PrecisionError, Window
+from trainability.core.precision import PrecisionError
+from trainability.core.window import Window
 from trainability.models.mlp import init_problem
 from trainability.train.sweep import Engine, axis_values, sweep
 

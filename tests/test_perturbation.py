@@ -12,7 +12,8 @@ import pytest
 from test_float64x2 import _quadratic
 
 from trainability.core.condition import Condition
-from trainability.core.window import PrecisionError, Window
+from trainability.core.precision import PrecisionError
+from trainability.core.window import Window
 from trainability.train.pixels import axis_values
 from trainability.train.sweep import Engine, sweep
 
@@ -156,7 +157,7 @@ def test_unsupported_conditions_are_refused_in_one_line(changes, what):
 
 
 def test_auto_takes_double_double_where_perturbation_cannot():
-    from trainability.train.float64x2 import resolve
+    from trainability.core.precision import resolve
     from trainability.train.sweep import sweep_meta
 
     window = Window(-1.0, 0.0, -1.0, 0.0, 2, 2)

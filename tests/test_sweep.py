@@ -7,7 +7,8 @@ from reference import reference_pixels
 import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
 from trainability.core.condition import Condition
 from trainability.core.grid import load_grid, merge_tiles, save_grid
-from trainability.core.window import PrecisionError, Window
+from trainability.core.precision import PrecisionError
+from trainability.core.window import Window
 from trainability.models.mlp import init_problem, perturb_weights
 from trainability.train.sweep import Engine, sweep
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import REPO
 
 from trainability.core.condition import Condition
-from trainability.core.window import PrecisionError
+from trainability.core.precision import PrecisionError
 from trainability.study.config import ConfigError, load_study
 from trainability.train.sweep import sweep
 from trainability.zoom.paths import (

@@ -158,9 +158,9 @@ def _add_sweep(sub) -> None:
 
 def _run_sweep(args) -> None:
     from trainability.core.grid import save_grid
+    from trainability.core.precision import resolve
     from trainability.core.window import Window
     from trainability.study.plan import check_sweep_size
-    from trainability.train.float64x2 import resolve
     from trainability.train.sweep import Engine, axis_values, default_chunk, sweep
 
     if len(args.resolution) > 2:

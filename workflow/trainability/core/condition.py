@@ -42,7 +42,17 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from trainability.core.fields import Interval, boolean, check_fields, choice, integer, number, specs
+from trainability.core.fields import (
+    Interval,
+    boolean,
+    check_fields,
+    choice,
+    integer,
+    number,
+    reference_table,
+    schema_yaml,
+    specs,
+)
 
 ACTIVATIONS = ("tanh", "relu", "identity", "sigmoid")
 PHASE_SPACES = ("lr_vs_lr", "offset_vs_lr", "custom")
@@ -490,3 +500,8 @@ def check_axis_values(cond: Condition, x, y) -> None:
                 f"the window's {which} axis ({name}) must stay inside {axis.interval}, but its "
                 f"{bounds} values from {lo!r} to {hi!r}"
             )
+
+
+if __name__ == "__main__":  # print what the schema file and config/README.md carry
+    print(schema_yaml(Condition), end="\n\n")
+    print(reference_table(Condition, GROUPS))

@@ -9,17 +9,16 @@ resolves), else the exact `Fraction`. A float bound stands for the decimal it pr
 (``repr``, the shortest text that reads back as the same double: what was typed, for up to 15
 significant digits): `exact` gives that number.
 
-`axes_x2` computes the pixel values of the ``float64x2`` engine from the exact bounds: on a log
+`axis_x2` computes the pixel values of the ``float64x2`` engine from the exact bounds: on a log
 axis v_i = 10^(x_min + i·(x_max − x_min)/(n − 1)) with the exponent an exact rational and the
 power evaluated in 60-digit decimal arithmetic, on a linear axis the exact rational; each value
-rounded to a double-double (hi, lo). Its guard refuses windows whose adjacent pixels are closer
-than 16 units of the double-double's relative precision 2⁻¹⁰⁶ (≈ 2e-31: ~1e-30 decades at 16
-pixels). `text` writes a bound with every digit it has (metadata, tick labels).
+rounded to a double-double (hi, lo). Its guard lives with the others in
+`trainability.core.precision` (`float64x2_axes`). `text` writes a bound with every digit it has
+(metadata, tick labels).
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 from decimal import Decimal, localcontext
 from fractions import Fraction
@@ -29,7 +28,6 @@ import numpy as np
 from trainability.numerics.doubledouble import constant
 
 DIGITS = 60  # working precision of the decimal power 10^x
-GUARD_ULPS = 16  # adjacent double-double pixel values must differ by this many 2⁻¹⁰⁶
 
 
 def coordinate(value) -> float | Fraction:
@@ -137,30 +135,3 @@ def axis_x2(lo, hi, n: int, scale: str = "log") -> np.ndarray:
     return np.array([constant(v) for v in values], np.float64).reshape(n, 2)
 
 
-def axes_x2(window, x_scale: str = "log", y_scale: str = "log") -> tuple[np.ndarray, np.ndarray]:
-    """Double-double pixel values (x, y) of ``window``, after the float64x2 guard."""
-    from trainability.core.window import PrecisionError
-
-    out = []
-    for name, lo, hi, n, scale in (
-        ("x", window.x_min, window.x_max, window.nx, x_scale),
-        ("y", window.y_min, window.y_max, window.ny, y_scale),
-    ):
-        if scale not in ("log", "linear"):
-            raise ValueError(f"{name}_scale must be one of log, linear; got {scale!r}")
-        values = axis_x2(lo, hi, n, scale)
-        exact_values = [Fraction(h) + Fraction(lo_) for h, lo_ in values.tolist()]
-        steps = [b - a for a, b in zip(exact_values[:-1], exact_values[1:], strict=True)]
-        tolerance = Fraction(GUARD_ULPS) * Fraction(2) ** -106
-        if any(s <= tolerance * abs(v) for s, v in zip(steps, exact_values[1:], strict=True)):
-            width = float(exact(hi) - exact(lo))
-            unit = " decades" if scale == "log" else ""
-            size = 1 / math.log(10) if scale == "log" else float(abs(exact_values[-1]))
-            limit = (n - 1) * GUARD_ULPS * 2.0**-106 * size
-            raise PrecisionError(
-                f"window {name} = [{text(lo)}, {text(hi)}] is {width:.3g}{unit} wide: at {n} "
-                f"pixels adjacent pixels lie closer than float64x2 resolves (about "
-                f"{limit:.1g}{unit} here); widen the window or lower the resolution"
-            )
-        out.append(values)
-    return out[0], out[1]

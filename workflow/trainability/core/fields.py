@@ -10,7 +10,8 @@ None), help text, group and whether it may span a grid axis. From that one decla
 - its JSON Schema property (`schema_properties`), which the study's schema file carries;
 - its row of the reference table in ``config/README.md`` (`reference_table`).
 
-``python -m trainability.core.fields`` prints the condition's schema properties and reference table.
+``python -m trainability.core.condition`` prints the condition's schema properties and
+reference table.
 """
 
 from __future__ import annotations
@@ -292,11 +293,3 @@ def _yaml(value) -> str:
         plain = value.replace("_", "").isalnum() and value not in ("null", "true", "false")
         return value if plain else json.dumps(value, ensure_ascii=False)
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-if __name__ == "__main__":  # print what the schema file and config/README.md carry
-    from trainability.core import fields as declared
-    from trainability.core.condition import GROUPS, Condition
-
-    print(declared.schema_yaml(Condition), end="\n\n")
-    print(declared.reference_table(Condition, GROUPS))

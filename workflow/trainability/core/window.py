@@ -9,9 +9,10 @@ the condition (``Condition.x_scale``, ``y_scale``) and is passed to `Window.axes
 
 float64 has ~16 significant digits, so a window narrower than ~1e-14 decades around a
 coordinate of order one maps neighbouring pixels onto the same float64 value and the image
-turns into stripes. `Window.axes` refuses such a window (`PrecisionError`); the engine's
-``float64x2`` precision goes ~15 decades further. For it a bound may be exact (decimal text, a
-`Decimal` or `Fraction`: `trainability.core.coordinates`); `axes` rounds exact bounds to doubles.
+turns into stripes. `Window.axes` refuses such a window (the guard of
+`trainability.core.precision`); the engine's ``float64x2`` precision goes ~15 decades further.
+For it a bound may be exact (decimal text, a `Decimal` or `Fraction`:
+`trainability.core.coordinates`); `axes` rounds exact bounds to doubles.
 
 A tile (i, j) of a ti × tj split is the block of rows ``split(ny, ti)[i]`` and columns
 ``split(nx, tj)[j]``; its coordinates are slices of the whole window's, so a grid merged from
@@ -26,13 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainability.core.coordinates import coordinate, exact, is_exact, text
+from trainability.core.machine import machine_memory
+from trainability.core.precision import float64_guard
 from trainability.numerics.jax64 import jnp
 
 AXIS_BYTES = 64  # peak bytes per pixel of one side while its coordinates are computed
-
-
-class PrecisionError(ValueError):
-    """Adjacent pixels of a window would share one float64 hyperparameter value."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,8 @@ class Window:
         return (self.ny, self.nx)
 
     def axes(self, x_scale: str = "log", y_scale: str = "log") -> tuple[np.ndarray, np.ndarray]:
-        """Hyperparameter values (x, y) of the pixels, after the float64 guard."""
-        from trainability.study.calibration import machine_memory
-
+        """Hyperparameter values (x, y) of the pixels as doubles, after the float64 guard
+        (`trainability.core.precision.float64_guard`)."""
         for name, scale in (("x_scale", x_scale), ("y_scale", y_scale)):
             if scale not in ("log", "linear"):
                 raise ValueError(f"{name} must be one of log, linear; got {scale!r}")
@@ -92,28 +90,7 @@ class Window:
         x_min, x_max, y_min, y_max = (float(b) for b in self.bounds)
         x = _axis(x_min, x_max, self.nx, x_scale)
         y = _axis(y_min, y_max, self.ny, y_scale)
-        for name, lo, hi, values, scale, (shown_lo, shown_hi) in (
-            ("x", x_min, x_max, x, x_scale, _shown(self.x_min, self.x_max)),
-            ("y", y_min, y_max, y, y_scale, _shown(self.y_min, self.y_max)),
-        ):
-            if scale == "linear":
-                if not np.all(np.diff(values) > 0):
-                    raise PrecisionError(
-                        f"linear window {name} = [{shown_lo}, {shown_hi}] is "
-                        f"{_width(self, name):.3g} wide: at "
-                        f"{len(values)} pixels adjacent pixels share a float64 value; widen "
-                        f"the window, lower the resolution or use dtype float64x2 (or auto)"
-                    )
-                continue
-            logs = np.linspace(lo, hi, len(values))
-            if not (np.all(np.diff(values) > 0) and np.all(np.diff(logs) > 0)):
-                raise PrecisionError(
-                    f"window {name} = [{shown_lo}, {shown_hi}] is {_width(self, name):.3g} "
-                    f"decades wide: at "
-                    f"{len(values)} pixels adjacent pixels share a float64 value (the limit is "
-                    f"about {min_width(lo, hi, len(values)):.1g} decades here); widen the window, "
-                    f"lower the resolution or use dtype float64x2 (or auto)"
-                )
+        float64_guard(self, x, y, x_scale, y_scale)
         return x, y
 
     def tile(self, i: int, j: int, tiles: tuple[int, int]) -> tuple[slice, slice]:
@@ -138,25 +115,6 @@ class Window:
             "nx": self.nx,
             "ny": self.ny,
         }
-
-
-def _shown(lo, hi) -> tuple[str, str]:
-    """Bounds as an error message shows them: floats by repr, exact ones by all their digits."""
-    return tuple(text(b) if is_exact(b) else repr(b) for b in (lo, hi))
-
-
-def _width(window: Window, name: str) -> float:
-    """Width of the window's axis ``name``, from the exact bounds when they are exact."""
-    lo, hi = getattr(window, f"{name}_min"), getattr(window, f"{name}_max")
-    return float(hi - lo) if not (is_exact(lo) or is_exact(hi)) else float(exact(hi) - exact(lo))
-
-
-def min_width(lo: float, hi: float, n: int) -> float:
-    """Narrowest window (decades) whose n pixels stay distinct in float64 near [lo, hi]:
-    a few ulps of the log10 coordinate, or of 10**coordinate, per pixel step."""
-    ulp_log = np.spacing(max(abs(lo), abs(hi), 1e-300))
-    ulp_rel = np.finfo(np.float64).eps / math.log(10)
-    return 4 * (n - 1) * max(ulp_log, ulp_rel)
 
 
 def _axis(lo: float, hi: float, n: int, scale: str = "log") -> np.ndarray:

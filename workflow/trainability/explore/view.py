@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from trainability.core.condition import AXES, Condition
-from trainability.core.window import Window, min_width
+from trainability.core.precision import min_width
+from trainability.core.window import Window
 from trainability.figures.heatmap import AXIS_TITLES, _clean_number
 from trainability.study.config import StudyCondition
 from trainability.train.sweep import axis_values

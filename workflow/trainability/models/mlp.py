@@ -46,37 +46,41 @@ import numpy as np
 
 from trainability.core.condition import Condition
 from trainability.numerics.jax64 import jax, jnp
+from trainability.numerics.number_systems import FLOAT, NumberSystem
 
 SQRT2 = math.sqrt(2.0)
+ACTIVATIONS = ("tanh", "relu", "identity", "sigmoid")
 MINIBATCH_SEED = 42
 PROBE_SEED = -1234567
 DRAW_BATCH = 128  # pixels per compiled per-pixel draw (`draw_per_pixel`)
 
 
-def activate(name: str, z):
-    """φ(z) for the named activation (with the reference's √2 gains)."""
+def activate(name: str, z, numbers: NumberSystem = FLOAT):
+    """φ(z) for the named activation (with the reference's √2 gains), in ``numbers``."""
     if name == "tanh":
-        return jnp.tanh(z * SQRT2)
+        return numbers.tanh(z * SQRT2)
     if name == "relu":
-        return jax.nn.relu(z) * SQRT2
+        return numbers.relu(z) * SQRT2
     if name == "sigmoid":
-        return jax.nn.sigmoid(z * SQRT2)
+        return numbers.sigmoid(z * SQRT2)
     if name == "identity":
         return z
-    raise ValueError(f"activation must be one of tanh, relu, identity, sigmoid; got {name!r}")
+    raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
 
 
-def activation_slope(name: str, z, h):
-    """φ'(z), computed from the pre-activation z and the activation h = φ(z)."""
+def activation_slope(name: str, z, h, numbers: NumberSystem = FLOAT):
+    """φ'(z), computed from the pre-activation z and the activation h = φ(z); None where it is
+    1 (the identity: multiplying by it would change nothing)."""
     if name == "tanh":
         return SQRT2 * (1.0 - h * h)
     if name == "relu":
-        return jnp.where(z > 0, SQRT2, 0.0).astype(z.dtype)
+        leading = numbers.leading(z)
+        return jnp.where(leading > 0, SQRT2, 0.0).astype(leading.dtype)
     if name == "sigmoid":
         return SQRT2 * h * (1.0 - h)
     if name == "identity":
-        return jnp.ones_like(z)
-    raise ValueError(f"activation must be one of tanh, relu, identity, sigmoid; got {name!r}")
+        return None
+    raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
 
 
 @dataclass(frozen=True)
@@ -249,13 +253,15 @@ def reference_loss(weights, X, Y, activation: str, residual: bool = False):
     return jnp.mean((forward(weights, X, activation, residual) - Y) ** 2)
 
 
-def fused_loss(weights, X, Y, activation: str, residual: bool = False):
+def fused_loss(weights, X, Y, activation: str, residual: bool = False, numbers=FLOAT):
     """ℓ for a chunk of pixels (weights pixel-major), without the backward pass: (P,)."""
-    return _fused_forward(weights, X, Y, activation, residual)[0]
+    return fused_forward(weights, X, Y, activation, residual, numbers)[0]
 
 
-def fused_loss_and_grads(weights, X, Y, activation: str, residual: bool = False):
-    """ℓ and ∂ℓ/∂W_i for a chunk of P pixels, by a hand-written backward pass.
+def fused_loss_and_grads(weights, X, Y, activation: str, residual: bool = False, numbers=FLOAT):
+    """ℓ and ∂ℓ/∂W_i for a chunk of P pixels, by a hand-written backward pass, in the number
+    system ``numbers`` (`trainability.numerics.number_systems`: float64 arrays, or
+    double-doubles for the float64x2 precision; one pass for both).
 
     With r = ŷ − Y and M = N·target_dim: ∂ℓ/∂ŷ = 2r/M, ∂ℓ/∂Z_{L-1} = ∂ℓ/∂ŷ / √fan_in_{L-1},
     ∂ℓ/∂W_i = H_iᵀ·∂ℓ/∂Z_i / √fan_in_i, ∂ℓ/∂H_i = ∂ℓ/∂Z_i·W_iᵀ / √fan_in_i and
@@ -265,7 +271,7 @@ def fused_loss_and_grads(weights, X, Y, activation: str, residual: bool = False)
     α = 1/√(L − 2), 1 ≤ i ≤ L − 2) add the skip path ∂ℓ/∂H_i += ∂ℓ/∂H_{i+1} and scale the
     branch: ∂ℓ/∂Z_i = α·∂ℓ/∂H_{i+1} ⊙ φ'(Z_i).
     """
-    loss, r, Zs, Hs, As = _fused_forward(weights, X, Y, activation, residual)
+    loss, r, Zs, Hs, As = fused_forward(weights, X, Y, activation, residual, numbers)
     depth = len(weights)
     scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]  # 1/√fan_in (weights are P×in×out)
     dZ = (2.0 / r.shape[1] / r.shape[2]) * r * scale[-1]
@@ -273,36 +279,38 @@ def fused_loss_and_grads(weights, X, Y, activation: str, residual: bool = False)
     dH_next = None  # ∂ℓ/∂H_{i+1}, for the skip path of residual blocks
     for i in range(depth - 1, -1, -1):
         if i == 0:
-            grads[0] = jnp.einsum(_first_layer(X, "pnj->pkj"), X, dZ) * scale[0]
+            grads[0] = numbers.contract(_first_layer(X, "pnj->pkj"), X, dZ) * scale[0]
         else:
-            grads[i] = jnp.einsum("pnk,pnj->pkj", Hs[i], dZ) * scale[i]
-            dH = jnp.einsum("pnj,pkj->pnk", dZ, weights[i]) * scale[i]
+            grads[i] = numbers.contract("pnk,pnj->pkj", Hs[i], dZ) * scale[i]
+            dH = numbers.contract("pnj,pkj->pnk", dZ, weights[i]) * scale[i]
             if residual and i <= depth - 2:
                 dH = dH + dH_next
             if residual and i >= 2:
-                dZ = (dH * residual_scale(depth)) * activation_slope(activation, Zs[i - 1], As[i])
+                dH_branch = dH * residual_scale(depth)
             else:
-                dZ = dH * activation_slope(activation, Zs[i - 1], As[i])
+                dH_branch = dH
+            slope = activation_slope(activation, Zs[i - 1], As[i], numbers)
+            dZ = dH_branch if slope is None else dH_branch * slope
             dH_next = dH
     return loss, tuple(grads)
 
 
-def _fused_forward(weights, X, Y, activation: str, residual: bool = False):
+def fused_forward(weights, X, Y, activation: str, residual: bool = False, numbers=FLOAT):
     """Pixel-major forward pass: returns ℓ (P,), residuals r (P, N, t), and the lists Z_i,
     H_i (layer inputs) and A_i = φ(Z_{i-1}) (equal to H_i without residual blocks)."""
     depth = len(weights)
     scale = [1.0 / math.sqrt(w.shape[1]) for w in weights]
     Zs, Hs, As = [], [None], [None]
-    Z = jnp.einsum(_first_layer(X, "pkj->pnj"), X, weights[0]) * scale[0]
+    Z = numbers.contract(_first_layer(X, "pkj->pnj"), X, weights[0]) * scale[0]
     for i in range(1, depth):
-        A = activate(activation, Z)
+        A = activate(activation, Z, numbers)
         H = Hs[i - 1] + A * residual_scale(depth) if residual and i >= 2 else A
         Zs.append(Z)
         Hs.append(H)
         As.append(A)
-        Z = jnp.einsum("pnk,pkj->pnj", H, weights[i]) * scale[i]
+        Z = numbers.contract("pnk,pkj->pnj", H, weights[i]) * scale[i]
     r = Z * scale[-1] - Y
-    loss = jnp.mean(r * r, axis=(1, 2))
+    loss = numbers.mean(r * r, (1, 2))
     return loss, r, Zs, Hs, As
 
 

@@ -60,9 +60,8 @@ def suspended():
     """Inside the block JAX neither reads nor writes the persistent cache, so every compilation
     in it is a real one: what the throughput calibration times
     (`trainability.study.calibration`)."""
+    import jax
     from jax.experimental.compilation_cache import compilation_cache
-
-    from trainability.numerics.jax64 import jax
 
     enabled = jax.config.jax_enable_compilation_cache
     jax.config.update("jax_enable_compilation_cache", False)

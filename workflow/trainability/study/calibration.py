@@ -143,17 +143,6 @@ def as_float(n) -> float:
         return math.inf
 
 
-def machine_memory() -> int:
-    """Total memory of this machine in bytes (/proc/meminfo, else sysconf)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def cache_path() -> Path:
     default = Path.home() / ".cache" / "trainability" / "calibration.json"
     return Path(os.environ.get("TRAINABILITY_CALIBRATION") or default)

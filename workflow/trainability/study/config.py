@@ -21,12 +21,11 @@ import numpy as np
 import yaml
 
 from trainability.core.condition import Condition
-from trainability.core.coordinates import axes_x2, coordinate, exact, is_exact, text, width
+from trainability.core.coordinates import coordinate, exact, is_exact, text, width
 from trainability.core.engine import Engine
+from trainability.core.precision import check as check_precision_support
+from trainability.core.precision import float64x2_axes, resolve
 from trainability.core.window import Window
-from trainability.train.float64x2 import check as check_float64x2
-from trainability.train.float64x2 import resolve
-from trainability.train.perturbation import check as check_perturbation
 from trainability.zoom.paths import check_precision, levels_for_depth, panel_levels
 
 BUILTIN_STUDY = {"window": [-3.0, 6.0, -3.0, 6.0], "resolution": 128, "tiles": [1, 1]}
@@ -184,7 +183,7 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
             outer = exact(overview) / 2**above
             levels = levels_for_depth(depth - above * math.log10(2), entry["doublings"])
             if dtype in ("float64x2", "auto"):  # perturbation's check includes double-double's
-                (check_perturbation if arithmetic == "perturbation" else check_float64x2)(cond)
+                check_precision_support(cond, arithmetic=arithmetic)
             check_precision(
                 (max(abs(line[0]), abs(line[1])), abs(line[2])),
                 outer,
@@ -316,7 +315,7 @@ def _study_condition(
         if dtype in ("float64x2", "auto"):  # float64x2's refusals, before any job
             overview = resolve(Engine(dtype=dtype, arithmetic=arithmetic), condition, window).dtype
         if overview == "float64x2":
-            axes_x2(window, condition.x_scale, condition.y_scale)  # its precision guard
+            float64x2_axes(window, condition.x_scale, condition.y_scale)  # its precision guard
         else:
             window.axes(condition.x_scale, condition.y_scale)  # the float64 guard
         tiles = tuple(settings["tiles"])
@@ -367,7 +366,7 @@ def _zoom_settings(
     target = target if isinstance(target, str) else tuple(coordinate(v) for v in target)
     dtype = entry["dtype"] or dtype
     if dtype in ("float64x2", "auto"):
-        check_float64x2(condition)  # one line for what double-double does not compute
+        check_precision_support(condition)  # one line for what double-double does not compute
     line = None
     if target == "boundary":  # the bisection's line: given, or across the overview's centre
         if entry["line"] is not None:

@@ -44,6 +44,8 @@ from pathlib import Path
 
 from trainability.core.condition import Condition
 from trainability.core.engine import ARITHMETICS
+from trainability.core.machine import machine_memory
+from trainability.core.precision import PERTURBATION, unsupported
 from trainability.core.window import Window
 from trainability.numerics import compile_cache
 from trainability.study.calibration import (
@@ -54,7 +56,6 @@ from trainability.study.calibration import (
     cache_path,
     calibrate,
     load_calibration,
-    machine_memory,
     network_size,
     save_calibration,
 )
@@ -121,9 +122,7 @@ class Work:
 
 def float64x2_factor(cond: Condition, arithmetic: str) -> float:
     """Price of a float64x2 pixel-step in float64 pixel-steps under ``engine.arithmetic``."""
-    from trainability.train.perturbation import problem
-
-    perturbed = arithmetic != "doubledouble" and problem(cond) is None
+    perturbed = arithmetic != "doubledouble" and unsupported(cond, "fused", PERTURBATION) is None
     return PERTURBATION_FACTOR if perturbed else FLOAT64X2_FACTOR
 
 

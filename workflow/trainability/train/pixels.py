@@ -24,6 +24,7 @@ from trainability.core.condition import (
     Condition,
     check_axis_values,
 )
+from trainability.core.precision import pixel_axes
 from trainability.core.window import Window
 from trainability.models.mlp import draw_per_pixel, draws_per_pixel, perturb_weights
 
@@ -34,21 +35,11 @@ def axis_values(
     cond: Condition, window: Window, dtype: str = "float64"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pixel values (x, y) of ``window`` on the condition's scales, after the precision guard
-    and the check that every value lies in its axis's allowed interval (both before any work).
-    ``dtype`` ``float64x2``: (n, 2) arrays of double-doubles (hi, lo) from the window's exact
-    coordinates (`trainability.core.coordinates`); ``auto`` checks whichever of the two it picks."""
-    if dtype == "auto":
-        from trainability.train.float64x2 import auto_dtype
-
-        dtype = auto_dtype(cond, window)
-    if dtype == "float64x2":
-        from trainability.core.coordinates import axes_x2
-
-        x, y = axes_x2(window, cond.x_scale, cond.y_scale)
-        check_axis_values(cond, x[:, 0], y[:, 0])
-        return x, y
-    x, y = window.axes(cond.x_scale, cond.y_scale)
-    check_axis_values(cond, x, y)
+    (`trainability.core.precision.pixel_axes`) and the check that every value lies in its
+    axis's allowed interval (both before any work). ``dtype`` ``float64x2``: (n, 2) arrays of
+    double-doubles (hi, lo) from the window's exact coordinates."""
+    x, y = pixel_axes(cond, window, dtype)
+    check_axis_values(cond, x if x.ndim == 1 else x[:, 0], y if y.ndim == 1 else y[:, 0])
     return x, y
 
 
@@ -75,20 +66,29 @@ def pixel_table(cond: Condition, xs, ys, dtype=np.float64) -> dict[str, np.ndarr
     condition's fields by the rules of `trainability.core.condition`. Every other axis (momentum,
     beta1, beta2, weight_decay, warmup_steps, offset, init_scale, epsilon) adds one (P,) entry
     under its own name; a hyperparameter absent from the table is the condition's fixed field.
+    Axis values of the float64x2 precision, (P, 2) double-doubles (hi, lo), give columns with
+    that trailing axis (``lr``: P × depth × 2).
     """
     xs = np.asarray(xs, np.float64)
     ys = np.asarray(ys, np.float64)
     on_axis = dict(zip(cond.axis_names, (xs, ys), strict=True))
     fixed = {FIXED_LR: cond.lr, FIXED_LR_HIDDEN: cond.lr_hidden}
-    columns = [
-        on_axis[src] if src in on_axis else np.full_like(xs, fixed[src])
-        for src in cond.lr_sources()
-    ]
+    columns = [on_axis[src] if src in on_axis else _fixed(xs, fixed[src])
+               for src in cond.lr_sources()]  # fmt: skip
     table = {"lr": np.stack(columns, axis=1).astype(dtype)}
     for name, values in on_axis.items():
         if name in AXES and not name.startswith("lr"):
             table[name] = values.astype(dtype)
     return table
+
+
+def _fixed(xs: np.ndarray, value: float) -> np.ndarray:
+    """A fixed hyperparameter as a column like ``xs``: doubles, or double-doubles (P, 2)
+    with lo = 0 (the field's double is exact)."""
+    column = np.full_like(xs, value)
+    if xs.ndim == 2:
+        column[:, 1] = 0.0
+    return column
 
 
 def step_table(table: dict) -> dict:

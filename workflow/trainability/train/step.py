@@ -28,13 +28,18 @@ from trainability.core.condition import Condition
 from trainability.core.engine import ENGINES
 from trainability.models.mlp import fused_loss, fused_loss_and_grads, reference_loss
 from trainability.numerics.jax64 import jax, jnp
+from trainability.numerics.number_systems import FLOAT
 from trainability.train.optimizers import optimizer
 from trainability.train.pixels import hyperparameter
 from trainability.train.schedules import schedule
 
 
-def train_step(weights, opt_state, t, hp, data, *, cond: Condition, engine: str = "fused"):
-    """One step of a chunk: ``((weights', opt_state'), (ℓ_t, seen))``.
+def train_step(
+    weights, opt_state, t, hp, data, *, cond: Condition, engine: str = "fused", numbers=FLOAT
+):
+    """One step of a chunk: ``((weights', opt_state'), (ℓ_t, seen))``, in the number system
+    ``numbers`` (`trainability.numerics.number_systems`: float64 arrays, or double-doubles for
+    the float64x2 precision, whose weights and ``hp["lr"]`` are double-doubles too).
 
     ``weights``: pixel-major arrays (P × fan_in × fan_out); ``opt_state``: the optimizer's
     state (`trainability.train.optimizers`, from its ``init``); ``t``: the step number; ``hp``: the
@@ -46,7 +51,7 @@ def train_step(weights, opt_state, t, hp, data, *, cond: Condition, engine: str 
     X, Y, minibatches = data
     if cond.offset_mode == "every_step" and ("offset" in hp or cond.offset != 0.0):
         weights = (weights[0] + hyperparameter(cond, hp, "offset"),) + tuple(weights[1:])
-    loss_fn, grad_fn = _gradient(cond, engine, per_pixel=jnp.ndim(X) == 3)
+    loss_fn, grad_fn = _gradient(cond, engine, jnp.ndim(X) == 3, numbers)
     if minibatches is None:
         loss, grads = grad_fn(weights, X, Y)
     else:
@@ -54,13 +59,13 @@ def train_step(weights, opt_state, t, hp, data, *, cond: Condition, engine: str 
         loss = loss_fn(weights, X, Y)
         batch = (X[:, idx], Y[:, idx]) if jnp.ndim(X) == 3 else (X[idx], Y[idx])
         grads = grad_fn(weights, *batch)[1]
-    return update(weights, grads, opt_state, t, hp, cond), (loss, weights)
+    return update(weights, grads, opt_state, t, hp, cond, numbers), (loss, weights)
 
 
-def update(weights, grads, opt_state, t, hp, cond: Condition):
+def update(weights, grads, opt_state, t, hp, cond: Condition, numbers=FLOAT):
     """Steps 3 to 5 of the module docstring: the new weights and optimizer state."""
     depth = len(weights)
-    lrs = hp["lr"]
+    lrs = numbers.rates(hp["lr"])
     s_of = schedule(cond, hp)
     if s_of is not None:
         s = s_of(t, weights[0].dtype)
@@ -80,16 +85,16 @@ def update(weights, grads, opt_state, t, hp, cond: Condition):
     return new, opt_state
 
 
-def _gradient(cond: Condition, engine: str, per_pixel: bool = False):
+def _gradient(cond: Condition, engine: str, per_pixel: bool = False, numbers=FLOAT):
     """(loss, loss-and-gradients) of a pixel-major chunk for the engine's gradient; with
-    ``per_pixel`` the data too are pixel-major."""
+    ``per_pixel`` the data too are pixel-major. ``autodiff`` (`jax.grad`) is float64's only."""
     act, residual = cond.activation, cond.residual
     if engine == "fused":
         return (
-            partial(fused_loss, activation=act, residual=residual),
-            partial(fused_loss_and_grads, activation=act, residual=residual),
+            partial(fused_loss, activation=act, residual=residual, numbers=numbers),
+            partial(fused_loss_and_grads, activation=act, residual=residual, numbers=numbers),
         )
-    if engine == "autodiff":
+    if engine == "autodiff" and numbers is FLOAT:
         one_loss = partial(reference_loss, activation=act, residual=residual)
         axes = (0, 0, 0) if per_pixel else (0, None, None)
         return (

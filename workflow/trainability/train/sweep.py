@@ -25,7 +25,6 @@ import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from functools import lru_cache, partial
 
 import numpy as np
@@ -33,21 +32,17 @@ import numpy as np
 from trainability.core.condition import Condition
 from trainability.core.engine import DTYPES, ENGINES, Engine
 from trainability.core.grid import NOT_COMPUTED, Grid
+from trainability.core.precision import FLOAT64X2, resolve
 from trainability.core.window import Window
-from trainability.models.mlp import Problem, draw_per_pixel, draws_per_pixel, forward, init_problem
+from trainability.models.mlp import Problem, draw_per_pixel, draws_per_pixel, init_problem
 from trainability.numerics.jax64 import jax, jnp
-from trainability.train import float64x2, perturbation
-from trainability.train.measure import RETIRE_FACTOR, Tally, tally_start, tally_step, tally_values
-from trainability.train.optimizers import optimizer
+from trainability.train import arithmetics
+from trainability.train.measure import RETIRE_FACTOR, Tally
 from trainability.train.pixels import (
     axis_values,
-    initial_weights,
-    pixel_table,
-    step_table,
     window_pixels,
 )
 from trainability.train.refine import refine
-from trainability.train.step import train_step
 
 __all__ = ["DTYPES", "ENGINES", "Engine", "axis_values", "default_chunk", "sweep", "sweep_meta"]
 
@@ -79,7 +74,7 @@ def sweep(
     ``cancel`` is asked before every chunk of every segment; once it returns True the sweep
     raises `SweepCancelled` (chunks already running finish first, nothing is returned).
     """
-    engine = float64x2.resolve(engine, cond, window)
+    engine = resolve(engine, cond, window)
     x, y, xs, ys, pixel_index = window_pixels(cond, window, tile, tiles, engine.dtype)
     shape = (len(y), len(x))
     runner = _Runner(cond, init_problem(cond), engine, cancel, window)
@@ -90,8 +85,8 @@ def sweep(
             out = _train(runner, xs, ys, pixel_index, pool, progress)
     values, converged, diverged_at, blowup_at, probe, computed = out
     meta = sweep_meta(cond, window, engine, tile, tiles)
-    if runner.reference is not None:  # perturbation: its reference and fallback count
-        meta["reference"] = runner.reference.meta()
+    if runner.prepared is not None:  # perturbation: its reference and fallback count
+        meta["reference"] = runner.prepared.meta()
         meta["fallback_pixels"] = runner.fallback_pixels
     return Grid(
         values=values.reshape(shape),
@@ -169,7 +164,7 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
         "seed": cond.seed,
         "engine": engine.name,
         "dtype": engine.dtype,
-        "arithmetic": engine.arithmetic if engine.dtype == float64x2.NAME else None,
+        "arithmetic": engine.arithmetic if engine.dtype == FLOAT64X2 else None,
         "chunk": engine.chunk,
         "early_exit": engine.early_exit,
         **({"refine": engine.refine} if engine.refine else {}),  # absent: every pixel computed
@@ -183,55 +178,40 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
 
 
 class _Runner:
-    """Advances blocks of pixels through training with one compiled segment function."""
+    """Advances blocks of pixels through training with one compiled segment function, in the
+    arithmetic the engine names (`trainability.train.arithmetics`)."""
 
     def __init__(self, cond: Condition, problem: Problem, engine: Engine, cancel=None, window=None):
         self.cond = cond
         self.problem = problem
         self.engine = engine
         self.cancel = cancel
-        # float64x2's arithmetic (`trainability.train.perturbation` or double-double), else None
-        arithmetic = engine.arithmetic if engine.dtype == float64x2.NAME else None
-        self.extended = arithmetic == "doubledouble"
-        self.perturbed = arithmetic == perturbation.NAME
-        dtype = np.dtype(np.float64 if arithmetic else engine.dtype)
+        self.arithmetic = arithmetics.of(engine)
+        dtype = np.dtype(np.float32 if engine.dtype == "float32" else np.float64)
         self.dtype = dtype
         self.weights0 = tuple(w.astype(dtype) for w in problem.weights)
-        self.optimizer = optimizer(cond, {})  # its init only: the state starts at zero
         self.data = (
             jnp.asarray(problem.X, dtype),
             jnp.asarray(problem.Y, dtype),
             None if problem.minibatches is None else jnp.asarray(problem.minibatches),
             jnp.asarray(problem.x_probe, dtype),
         )
-        self.reference, self.fallback_pixels = None, 0
-        if self.perturbed:  # the window's reference run, in double-double
-            start = initial_weights(cond, self.weights0, {}, np.zeros(1, np.int64), dtype)
-            self.reference = perturbation.reference(cond, window, start, *self.data[:3])
-            self.data = (*self.data[:3], perturbation.trajectory_arrays(self.reference))
+        self.fallback_pixels = 0
+        self.prepared = self.arithmetic.prepare(cond, window, self.data, self.weights0)
+        if self.prepared is not None:  # e.g. perturbation's reference run
+            self.data = (*self.data[:3], self.prepared.segment_data())
         self.segment_fn = _compiled_segment(
-            cond, engine.name, engine.segment, _retire_factor(engine, cond), arithmetic
+            cond, engine.name, engine.segment, _retire_factor(engine, cond), self.arithmetic.name
         )
 
     def run_block(self, xs, ys, pixel_index, pool):
         cond, engine = self.cond, self.engine
         n = len(xs)
-        if self.extended or self.perturbed:  # double-doubles: a trailing axis (hi, lo)
-            table = float64x2.pixel_table(cond, xs, ys)
-        else:
-            table = pixel_table(cond, xs, ys, self.dtype)
-        weights = initial_weights(cond, self.weights0, table, pixel_index, self.dtype)
-        opt_state = [np.array(s) for s in self.optimizer.init(weights)]
-        hp = step_table(table)
-        if self.extended:  # initial weights exact: lo = 0
-            weights = [np.stack([w, np.zeros_like(w)], axis=-1) for w in weights]
-        if self.perturbed:  # differences from the reference, and who is flagged
-            weights = [np.zeros_like(w) for w in weights]
-            opt_state = [np.zeros(n, bool)]
-            hp = {"dlr": perturbation.lr_differences(table["lr"], self.reference.lr)}
-        dd_tally = self.extended or self.perturbed
-        start = float64x2.tally_start(n) if dd_tally else tally_start(n, self.dtype)
-        tally = [np.array(a) for a in start]
+        start = self.arithmetic.start(
+            cond, xs, ys, pixel_index, self.weights0, self.dtype, self.prepared
+        )
+        weights, opt_state, hp = start.weights, start.opt_state, start.hp
+        tally = [np.array(a) for a in start.tally]
         probe = np.full(n, np.nan, self.dtype)
         own_data = None  # per-pixel data (seed_mode per_pixel): each pixel's X and Y
         if draws_per_pixel(cond, "data"):
@@ -272,20 +252,18 @@ class _Runner:
                 probe[idx] = probe_new[:k]
             live = live[tally[4][live]]
 
-        finish = float64x2.tally_values if dd_tally else tally_values
-        values, converged = finish(Tally(*tally), cond.steps)
+        values, converged = self.arithmetic.finish(Tally(*tally), cond.steps)
         out = (values, converged, tally[5], tally[6], probe.astype(np.float64))
-        if self.perturbed:
-            self._fall_back(out, np.flatnonzero(opt_state[0]), xs, ys, pixel_index, pool)
+        self._fall_back(out, self.arithmetic.flagged(opt_state), xs, ys, pixel_index, pool)
         return out
 
     def _fall_back(self, out, flagged, xs, ys, pixel_index, pool) -> None:
-        """Compute the pixels perturbation flagged again in double-double, into ``out``
-        (`trainability.train.perturbation`: on chunks of a fixed size, so tiles stay the whole)."""
+        """Compute the pixels the arithmetic flagged again with its fallback engine, into
+        ``out`` (perturbation: double-double on chunks of a fixed size, so tiles stay the
+        whole)."""
         if flagged.size == 0:
             return
-        chunk = min(self.engine.chunk, perturbation.FALLBACK_CHUNK)
-        engine = replace(self.engine, arithmetic="doubledouble", chunk=chunk)
+        engine = self.arithmetic.fallback(self.engine)
         runner = _Runner(self.cond, self.problem, engine, self.cancel)
         again = runner.run_block(xs[flagged], ys[flagged], pixel_index[flagged], pool)
         for array, new in zip(out, again, strict=True):
@@ -295,7 +273,7 @@ class _Runner:
 
 @lru_cache(maxsize=16)
 def _compiled_segment(
-    cond: Condition, engine_name: str, length: int, retire_factor, arithmetic: str | None = None
+    cond: Condition, engine_name: str, length: int, retire_factor, arithmetic: str
 ):
     """The jitted segment function of a condition, kept for later sweeps of the same condition
     (tiles, keyframes, tests) so that each compiles once per process. A cache of pure
@@ -321,50 +299,26 @@ def forget_compiled() -> None:
 
 def _retire_factor(engine: Engine, cond: Condition) -> float | None:
     """Early-exit rule (`trainability.train.measure`): none, non-finite losses only (the probe
-    readout
-    needs the final weights of every finite run), or the default threshold."""
+    readout needs the final weights of every finite run), or the default threshold."""
     if not engine.early_exit:
         return None
     return RETIRE_FACTOR if cond.readout == "loss" else math.inf
 
 
-def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor, arithmetic=None):
-    """``length`` training steps of one chunk, from step t0, inside one `lax.scan`
-    (float64x2's ``arithmetic``: ``doubledouble``, `trainability.train.float64x2`, or
-    ``perturbation``, `trainability.train.perturbation`)."""
-    X, Y, minibatches, x_probe = data
-    extended = arithmetic == "doubledouble"
+def _segment(state, hp, t0, data, *, cond, engine_name, length, retire_factor, arithmetic):
+    """``length`` training steps of one chunk, from step t0, inside one `lax.scan`, each the
+    named arithmetic's step (`trainability.train.arithmetics`)."""
+    chosen = arithmetics.ARITHMETICS[arithmetic]
 
     def step(carry, s):
-        t = t0 + s
-        if arithmetic == perturbation.NAME:
-            # data's last entry holds the reference run (`_Runner`; no probe readout here)
-            carry = perturbation.segment_step(
-                carry, t, hp, data, cond=cond, retire_factor=retire_factor
-            )
-            return carry, None
-        weights, opt_state, tally, probe = carry
-        if extended:
-            weights, loss = float64x2.train_step(weights, t, hp, (X, Y, minibatches), cond=cond)
-            tally = float64x2.tally_step(tally, loss, t, cond.steps, retire_factor)
-            return (weights, opt_state, tally, probe), None
-        (weights, opt_state), (loss, seen) = train_step(
-            weights, opt_state, t, hp, (X, Y, minibatches), cond=cond, engine=engine_name
-        )
-        if cond.readout == "probe":
-            outputs = jax.vmap(forward, in_axes=(0, None, None, None))
-            out = outputs(seen, x_probe, cond.activation, cond.residual)
-            out = jnp.where(jnp.isfinite(out[:, 0, 0]), out[:, 0, 0], 1e6)
-            probe = jnp.where(t == cond.steps - 1, out, probe)
-        tally = tally_step(tally, loss, t, cond.steps, retire_factor)
-        return (weights, opt_state, tally, probe), None
+        carry = chosen.step(
+            carry, t0 + s, hp, data, cond=cond, engine_name=engine_name,
+            retire_factor=retire_factor,
+        )  # fmt: skip
+        return carry, None
 
-    if extended:
-        state = (tuple(float64x2.to_dd(w) for w in state[0]),) + tuple(state[1:])
-    carry, _ = jax.lax.scan(step, state, jnp.arange(length))
-    if extended:
-        carry = (tuple(float64x2.from_dd(w) for w in carry[0]),) + tuple(carry[1:])
-    return carry
+    carry, _ = jax.lax.scan(step, chosen.enter(state), jnp.arange(length))
+    return chosen.leave(carry)
 
 
 def _progress_bar(n_pixels: int, steps: int, enabled: bool):

@@ -31,7 +31,8 @@ import numpy as np
 
 from trainability.core.condition import Condition
 from trainability.core.coordinates import exact, text
-from trainability.core.window import PrecisionError, Window
+from trainability.core.precision import PrecisionError
+from trainability.core.window import Window
 from trainability.train.sweep import Engine, sweep
 
 

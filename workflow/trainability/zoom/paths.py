@@ -56,7 +56,8 @@ from trainability.analysis.dimension import boundary_texture, edges
 from trainability.core.atomic import atomic_path
 from trainability.core.condition import Condition
 from trainability.core.coordinates import coordinate, exact, is_exact, text
-from trainability.core.window import PrecisionError, Window
+from trainability.core.precision import PrecisionError, float64x2_axes
+from trainability.core.window import Window
 from trainability.train.sweep import Engine, sweep
 
 Bounds = tuple[float, float, float, float]  # floats, or exact `Fraction`s past float64
@@ -270,10 +271,8 @@ def check_precision(
     cx, cy = (v if _any_exact(v) else float(v) for v in path_or_centre)  # numpy: float
     shrink = 2 ** (doublings * (levels - 1))
     if dtype in ("float64x2", "auto"):
-        from trainability.core.coordinates import axes_x2
-
         deepest = _square((cx, cy), exact(outer_width) / shrink)
-        axes_x2(Window.square(deepest, resolution))
+        float64x2_axes(Window.square(deepest, resolution))
         return
     cx, cy = float(cx), float(cy)
     half = outer_width / float(shrink) / 2

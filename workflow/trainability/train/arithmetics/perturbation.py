@@ -2,9 +2,10 @@
 difference from it.
 
 Deep in a zoom every pixel's learning rates η_p lie within 1e-20 or so (relative) of one
-another. The double-double engine (`trainability.train.float64x2`) carries each pixel's whole state
-in ~32 digits and pays ~100× float64 for it. Here one *reference* run r, at an exact point of
-the window, is trained in double-double, and each pixel p carries only its difference from it,
+another. The double-double arithmetic (`trainability.train.arithmetics.doubledouble`) carries
+each pixel's whole state in ~32 digits and pays ~100× float64 for it. Here one *reference*
+run r, at an exact point of the window, is trained in double-double, and each pixel p carries
+only its difference from it,
 
     δW = W_p − W_r   in float64,   δη = η_p − η_r   (exact, then rounded once to a double).
 
@@ -69,14 +70,23 @@ wherever the differences are honest (pixels that blow up themselves have κ ≈ 
 
 Supported: the fused engine, gradient descent, tanh/ReLU/identity networks of any depth without
 residual blocks, full batch or minibatch, learning-rate axes, every pixel starting from the same
-weights. Anything else is refused in one line (`check`); the double-double engine computes
-more of it.
+weights. Anything else is refused in one line (`trainability.core.precision.check`); the
+double-double arithmetic computes more of it.
+
+**Why the differences have passes of their own.** The reference run is the network's own
+passes (`trainability.models.mlp`) over double-doubles. The pixels' passes below are those
+passes *differenced*: each operation replaced by the rule for its difference (linear maps
+as they are, products by the product rule, activations by `activation_delta`), with the
+reference's quantities read from its recorded run. They follow the network's structure line
+for line, but they are a different computation, not the same one in other numbers, so they
+are written here; an activation the network gains is refused by perturbation
+(`trainability.core.precision.PERTURBATION_ACTIVATIONS`) until its δφ is derived here.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 
@@ -84,54 +94,22 @@ import numpy as np
 
 from trainability.core.condition import Condition
 from trainability.core.coordinates import axis_x2
-from trainability.models.mlp import SQRT2
+from trainability.core.precision import DOUBLEDOUBLE, PERTURBATION_ACTIVATIONS
+from trainability.models.mlp import SQRT2, fused_forward, fused_loss_and_grads
 from trainability.numerics import doubledouble as dd
 from trainability.numerics.doubledouble import DD
 from trainability.numerics.jax64 import jax, jnp
-from trainability.train import float64x2
+from trainability.numerics.number_systems import DOUBLE_DOUBLE
+from trainability.train.arithmetics.base import Arithmetic, Start
+from trainability.train.arithmetics.doubledouble import tally_start, tally_step, tally_values, to_dd
 from trainability.train.measure import blowup_trajectory
+from trainability.train.pixels import initial_weights, pixel_table
 
-NAME = "perturbation"
-ACTIVATIONS = ("tanh", "relu", "identity")
 KAPPA = 2.0**20  # a pixel is flagged once max|δW| > KAPPA · max|W_p|
 FALLBACK_CHUNK = 16  # pixels per compiled chunk of the double-double fallback
 SATURATE = 40.0  # |√2 z| beyond which the double-double tanh is ±1 (doubledouble._SATURATE)
 LATTICE = 6  # candidate points at k/6 of each axis, k = 3 (the centre), 1, 5
 CANDIDATES = ((3, 3), (1, 1), (5, 1), (1, 5), (5, 5), (3, 1), (1, 3), (5, 3), (3, 5))
-
-
-def problem(cond: Condition, engine_name: str = "fused") -> str | None:
-    """What of ``cond`` perturbation does not compute, as ``"X (it computes Y only)"``, or
-    None. Double-double's own refusals come first (`float64x2.check`)."""
-    try:
-        float64x2.check(cond, engine_name)
-    except ValueError as err:
-        return str(err).split("does not support ", 1)[1].split("; use", 1)[0]
-    unsupported = [
-        (cond.activation not in ACTIVATIONS, f"activation {cond.activation}",
-         "tanh, relu and identity"),
-        (cond.residual, "residual blocks", "plain layers"),
-        (cond.epsilon != 0.0, "per-pixel initial noise (epsilon)", "one initial network"),
-        (cond.seed_mode == "per_pixel", "per-pixel seeds", "one seed for all pixels"),
-        (cond.offset_mode == "every_step" and cond.offset != 0.0, "an every-step offset",
-         "offset 0 or offset_mode init"),
-    ]  # fmt: skip
-    for bad, what, needed in unsupported:
-        if bad:
-            return f"{what} (it computes {needed} only)"
-    return None
-
-
-def check(cond: Condition, engine_name: str = "fused") -> None:
-    """Refuse, with one line, what perturbation does not compute (what double-double does not
-    compute either in its own words, `float64x2.check`)."""
-    float64x2.check(cond, engine_name)
-    reason = problem(cond, engine_name)
-    if reason is not None:
-        raise ValueError(
-            f"dtype float64x2 with arithmetic {NAME} does not support {reason}; use arithmetic "
-            "doubledouble"
-        )
 
 
 # --- the reference run ---------------------------------------------------------------------
@@ -151,6 +129,11 @@ class Reference:
     blowup_at: int
     trajectory: dict
 
+    def segment_data(self):
+        """The reference's part of the compiled segment's data: (η_r (depth,) leading doubles,
+        its trajectory as device arrays)."""
+        return jnp.asarray(self.lr[:, 0]), jax.tree_util.tree_map(jnp.asarray, self.trajectory)
+
     def meta(self) -> dict:
         return {
             "x": str(self.point[0]),
@@ -169,7 +152,7 @@ def reference(cond: Condition, window, weights0, X, Y, minibatches) -> Reference
     ys = axis_x2(window.y_min, window.y_max, LATTICE + 1, cond.y_scale)
     best, lowest = None, None
     for i, j in CANDIDATES:
-        lr = float64x2.pixel_table(cond, xs[i : i + 1], ys[j : j + 1])["lr"]
+        lr = pixel_table(cond, xs[i : i + 1], ys[j : j + 1])["lr"]
         trajectory = _record(cond)(weights0, lr, X, Y, minibatches)
         trajectory = jax.tree_util.tree_map(np.asarray, trajectory)
         loss = trajectory["loss"][:, 0]
@@ -186,18 +169,16 @@ def reference(cond: Condition, window, weights0, X, Y, minibatches) -> Reference
 @lru_cache(maxsize=8)
 def _record(cond: Condition):
     """The compiled double-double run of one point for T steps, recording `Reference`'s
-    trajectory (`trainability.train.float64x2` for each step)."""
+    trajectory (the network's double-double passes for each step)."""
 
     def run(weights0, lr, X, Y, minibatches):
-        lrs = float64x2.to_dd(lr)
+        lrs = to_dd(lr)
 
         def step(weights, t):
-            loss, r, Zs, _, _ = float64x2.forward(weights, X, Y, cond.activation)
-            if minibatches is None:
-                grads = float64x2.loss_and_grads(weights, X, Y, cond.activation)[1]
-            else:
-                idx = minibatches[t]
-                grads = float64x2.loss_and_grads(weights, X[idx], Y[idx], cond.activation)[1]
+            act = cond.activation
+            loss, r, Zs, _, _ = fused_forward(weights, X, Y, act, numbers=DOUBLE_DOUBLE)
+            batch = (X, Y) if minibatches is None else (X[minibatches[t]], Y[minibatches[t]])
+            grads = fused_loss_and_grads(weights, *batch, act, numbers=DOUBLE_DOUBLE)[1]
             row = {
                 "W": [w.hi[0] for w in weights],
                 "G": [g.hi[0] for g in grads],
@@ -264,7 +245,9 @@ def activation_delta(name: str, z_hi, z_lo, dz):
         opposite = (q / (1.0 + jnp.abs(t)))[None] + jnp.abs(t)[None] * (2.0 * inv)
         delta = T * q[None] / jnp.where(tT >= 0, 1.0 + tT, opposite)
         return t, delta, SQRT2 * q, None
-    raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
+    raise ValueError(
+        f"activation must be one of {', '.join(PERTURBATION_ACTIVATIONS)}; got {name!r}"
+    )
 
 
 def pixel_slopes(name: str, layer):
@@ -356,8 +339,8 @@ def _rows(a, idx):
     return a[idx] if a.ndim == 2 else a[:, idx]
 
 
-def segment_step(carry, t, hp, data, *, cond: Condition, retire_factor):
-    """`train_step` and the double-double tally (`float64x2.tally_step`) of one step; a live
+def segment_step(carry, t, hp, data, *, cond: Condition, engine_name: str, retire_factor):
+    """`train_step` and the double-double tally (`doubledouble.tally_step`) of one step; a live
     pixel is flagged, and stops, once κ_t > `KAPPA` or the reference's loss is not finite.
     ``carry`` = (δW, (flagged,), tally, probe) as the sweep holds it."""
     dW, (flagged,), tally, probe = carry
@@ -366,12 +349,38 @@ def segment_step(carry, t, hp, data, *, cond: Condition, retire_factor):
     new, loss, kappa = train_step(dW, t, hp, (X, Y, minibatches, (lr_r, ref)), cond=cond)
     bad = ~jnp.isfinite(ref["loss"][0]) | (jnp.isfinite(kappa) & (kappa > KAPPA))
     flag = tally.alive & (t < cond.steps) & bad
-    tally = float64x2.tally_step(tally, loss, t, cond.steps, retire_factor)
+    tally = tally_step(tally, loss, t, cond.steps, retire_factor)
     tally = tally._replace(alive=tally.alive & ~flag)
     return (new, (flagged | flag,), tally, probe)
 
 
-def trajectory_arrays(ref: Reference):
-    """The reference's part of the compiled segment's data: (η_r (depth,) leading doubles,
-    its trajectory as device arrays)."""
-    return jnp.asarray(ref.lr[:, 0]), jax.tree_util.tree_map(jnp.asarray, ref.trajectory)
+# --- the arithmetic, as the sweep calls it ------------------------------------------------
+
+
+def prepare(cond: Condition, window, data, weights0) -> Reference:
+    """The window's reference run (`reference`), from the one initial network."""
+    start = initial_weights(cond, weights0, {}, np.zeros(1, np.int64), weights0[0].dtype)
+    return reference(cond, window, start, *data[:3])
+
+
+def start(cond: Condition, xs, ys, pixel_index, weights0, dtype, prepared: Reference) -> Start:
+    """Differences δW = 0 from the reference, no pixel flagged, δη per pixel and layer
+    (`lr_differences`) and the double-double tally."""
+    table = pixel_table(cond, xs, ys)
+    weights = initial_weights(cond, weights0, table, pixel_index, dtype)
+    n = len(xs)
+    hp = {"dlr": lr_differences(table["lr"], prepared.lr)}
+    return Start([np.zeros_like(w) for w in weights], [np.zeros(n, bool)], hp, tally_start(n))
+
+
+PERTURBATION = Arithmetic(
+    name="perturbation",
+    prepare=prepare,
+    start=start,
+    step=segment_step,
+    finish=tally_values,
+    flagged=lambda opt_state: np.flatnonzero(opt_state[0]),
+    fallback=lambda engine: replace(
+        engine, arithmetic=DOUBLEDOUBLE, chunk=min(engine.chunk, FALLBACK_CHUNK)
+    ),
+)
