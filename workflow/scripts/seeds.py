@@ -8,13 +8,13 @@ from trainability.analysis.seeds import (  # noqa: E402
     MEMBER_COLUMNS,
     SUMMARY_COLUMNS,
     member_row,
-    save_ensembles_figure,
     summary_markdown,
     summary_row,
 )
 from trainability.analysis.tables import read_table, write_table  # noqa: E402
 from trainability.core.atomic import atomic_path  # noqa: E402
 from trainability.core.grid import load_grid  # noqa: E402
+from trainability.figures.seed_ensembles import save_ensembles_figure  # noqa: E402
 
 sm = snakemake  # noqa: F821
 paths = iter(zip(sm.input.grids, sm.input.dimensions, strict=True))
