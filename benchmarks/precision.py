@@ -4,7 +4,8 @@ float64, float64x2 by perturbation and float64x2 in double-double sweep the same
 same condition (the paper's tanh network by default) with early exit off, so every pixel trains
 all its steps; each is compiled first on the same chunk size, so the timings hold training
 only. Perturbation's time includes its reference run (one double-double run of T steps per
-window, more if the centre blows up: `trainability.train.perturbation`); its time without it is
+window, more if the centre blows up: `trainability.train.arithmetics.perturbation`); its time
+without it is
 printed too (``perturbation_pixels``), the per-pixel cost a large window approaches. The window
 is one float64 resolves, so the label agreement with float64 is printed as well (the chaos
 floor), and the pixels perturbation computed again in double-double.
@@ -27,7 +28,7 @@ from trainability.core.condition import Condition
 from trainability.core.window import Window
 from trainability.models.mlp import init_problem
 from trainability.numerics.jax64 import jnp
-from trainability.train.perturbation import reference
+from trainability.train.arithmetics.perturbation import reference
 from trainability.train.sweep import Engine, sweep
 
 

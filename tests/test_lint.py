@@ -92,21 +92,32 @@ def test_the_repository_cites_nothing_outside_itself():
 
 
 def test_the_readme_layout_names_every_module_and_no_other():
-    """The README's Layout lists the library's modules and subpackages, and the rule files, as
-    they are in the tree: a renamed, added or removed module must be renamed there too."""
+    """The README's Layout lists the library's folders with their modules, and the rule files,
+    as they are in the tree: a renamed, added or removed module must be renamed there too."""
     layout = (REPO / "README.md").read_text().split("## Layout", 1)[1].split("```")[1]
     lines = layout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("workflow/trainability/"))
-    named = set()
+    named, place, names = set(), None, ""
     for line in lines[start + 1 :]:
         if not line.startswith("  "):
             break
-        if re.match(r"  [a-z_]", line):  # a module line, not a continued description
-            names = re.split(r"\s{2,}", line.strip())[0]
-            named |= {name.strip() for name in names.split(",") if name.strip()}
+        match = re.match(r"  (\S+/|\S+\.py, \S+\.py)\s{2,}(.*)$", line)
+        if match is None:  # a description line, or the modules line continued after a comma
+            if names.endswith(","):
+                names = line.strip()
+                named |= {f"{place}{name.strip()}" for name in names.split(",") if name.strip()}
+            continue
+        place, names = match.groups()
+        if place.endswith(".py"):  # the top-level modules
+            named |= {f"{name.strip()[:-3]}" for name in place.split(",")}
+        else:
+            named |= {f"{place}{name.strip()}" for name in names.split(",") if name.strip()}
     library = REPO / "workflow" / "trainability"
-    modules = {path.stem for path in library.glob("*.py") if path.stem != "__init__"}
-    modules |= {f"{path.name}/" for path in library.iterdir() if (path / "__init__.py").is_file()}
+    modules = {
+        str(path.relative_to(library).with_suffix(""))
+        for path in library.rglob("*.py")
+        if path.stem != "__init__" and "static" not in path.parts
+    }
     assert named == modules
     rules = re.search(r"^workflow/rules/\s+(.*) \(\.smk\)$", layout, re.M).group(1).split(", ")
     assert set(rules) == {path.stem for path in (REPO / "workflow" / "rules").glob("*.smk")}

@@ -1,4 +1,5 @@
-"""float64x2 by perturbation (`trainability.train.perturbation`): agrees with the double-double
+"""float64x2 by perturbation (`trainability.train.arithmetics.perturbation`): agrees with the
+double-double
 engine
 on a deep window and with float64 on a shallow one, puts the analytic linear-regression boundary
 within one pixel of a 1e-22-decade window, merges tiles to the whole bit for bit, repeats itself

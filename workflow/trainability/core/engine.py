@@ -13,12 +13,13 @@ full sweep's; the labels are for the dimension, the grid's values are incomplete
 
 Precisions (``dtype``): ``float64`` (the reference's), ``float32`` (a preview), ``float64x2``
 (double-double arithmetic, ~32 digits, for windows narrower than float64 resolves:
-`trainability.train.float64x2`) and ``auto`` (float64 where the window's float64 guard passes, else
-float64x2; resolved per window when a sweep starts and recorded as the one used).
+`trainability.train.arithmetics.doubledouble`) and ``auto`` (float64 where the window's float64
+guard passes, else float64x2; resolved per window when a sweep starts and recorded as the one used).
 
 The arithmetic inside float64x2 (``arithmetic``): ``perturbation`` (one reference run in
 double-double, every pixel as its float64 difference from it: a few times float64's cost,
-`trainability.train.perturbation`), ``doubledouble`` (every pixel in double-double, ~100× float64,
+`trainability.train.arithmetics.perturbation`), ``doubledouble`` (every pixel in double-double,
+~100× float64,
 computes more conditions) or ``auto`` (perturbation where it supports the condition, else
 double-double); resolved when a sweep starts and recorded as the one used. It means nothing for
 the other dtypes.

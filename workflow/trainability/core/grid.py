@@ -139,7 +139,8 @@ def merge_tiles(tiles: list[Grid]) -> Grid:
 
 
 # counts of a tile's pixels in its meta, summed over the tiles by `merge_tiles`: pixels the
-# perturbation arithmetic computed again in double-double (`trainability.train.perturbation`)
+# perturbation arithmetic computed again in double-double
+# (`trainability.train.arithmetics.perturbation`)
 PER_TILE = ("fallback_pixels",)
 
 
