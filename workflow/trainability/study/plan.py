@@ -609,7 +609,7 @@ def run_plan(args) -> None:
         raise ValueError(
             f"argument --configfile: {path} is not valid YAML{where}: {problem}"
         ) from None
-    schema = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+    schema = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
     config, study = load_study(raw, schema)
     engine = config.get("engine", {})
     backend = "gpu" if args.gpu else _local_backend()
