@@ -14,7 +14,18 @@ from conftest import REPO
 from trainability.cli import build_parser, main
 from trainability.core.condition import AXES, GROUPS, Condition, ConditionError
 from trainability.core.engine import ARITHMETICS, DTYPES, ENGINES
-from trainability.core.fields import flag, from_arguments, problem, reference_table, specs
+from trainability.core.fields import (
+    choice,
+    controlling,
+    flag,
+    from_arguments,
+    integer,
+    number,
+    problem,
+    read_with,
+    reference_table,
+    specs,
+)
 
 SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
 CONDITION = SCHEMA["definitions"]["condition"]["properties"]
@@ -159,3 +170,36 @@ def test_the_condition_refuses_what_the_flag_refuses():
         with pytest.raises(ConditionError, match=name) as err:
             Condition(**{name: value})
         assert str(err.value) == problem(name, DECLARED[name][0], value)
+
+
+def test_every_axis_has_its_declared_title():
+    """Each axis of the registry carries a title (figures label the axis with it); an axis that
+    is a field carries the title of the field's declaration, and only axis fields have one."""
+    for name, axis in AXES.items():
+        assert isinstance(axis.title, str) and axis.title.strip() == axis.title != "", name
+        if name in DECLARED and DECLARED[name][0].axis:
+            assert axis.title == DECLARED[name][0].title
+    assert all((spec.title is not None) == spec.axis for spec, _ in DECLARED.values())
+    with pytest.raises(ValueError, match="title"):
+        number(0.0, "axes", "an axis field without a title", axis=True)
+    with pytest.raises(ValueError, match="title"):
+        number(0.0, "axes", "a titled field that is no axis", title="Title")
+
+
+def test_read_with_names_the_fields_whose_needs_hold():
+    """`read_with` and `controlling` follow the ``needs=`` declarations alone."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Toy:
+        mode: str = choice("a", ("a", "b", "c"), "network", "mode")
+        alpha: float = number(1.0, "network", "read with a or b", needs=("mode", ("a", "b")))
+        beta: int = integer(2, "network", "read with b", needs=("mode", ("b",)))
+        gamma: float = number(3.0, "network", "always read")
+
+    assert controlling(Toy) == ("mode",)
+    assert read_with(Toy(mode="a"), "mode") == ("alpha",)
+    assert read_with(Toy(mode="b"), "mode") == ("alpha", "beta")
+    assert read_with(Toy(mode="c"), "mode") == ()
+    assert controlling(Condition) == ("optimizer", "schedule")
+    assert read_with(Condition(optimizer="adam"), "optimizer") == ("beta1", "beta2", "adam_eps")
+    assert read_with(Condition(schedule="step"), "schedule") == ("decay_every", "decay_factor")

@@ -192,3 +192,24 @@ def test_save_image_one_pixel_per_cell(tmp_path):
     # origin lower: the image's top row is the grid's last (highest-y) row
     assert np.array_equal(img[0], colorize(rank_stretch(v), flip=False)[-1])
     _only(tmp_path, "raw.png")
+
+
+def test_clean_number_writes_exponents_short():
+    assert heatmap.clean_number("1e+06") == "1e6"
+    assert heatmap.clean_number("2.5e-07") == "2.5e-7"
+    assert heatmap.clean_number("1.000e+00") == "1.000e0"
+    assert heatmap.clean_number("0.125") == "0.125"
+
+
+def test_axis_labels_are_the_axes_declared_titles():
+    from trainability.core.condition import AXES
+
+    paper = heatmap.axis_labels({"phase_space": "lr_vs_lr"})
+    assert (paper["xlabel"], paper["ylabel"]) == (AXES["lr_even"].title, AXES["lr_odd"].title)
+    assert paper["xlabel"] == "Input layer learning rate"  # the paper's
+    offset = heatmap.axis_labels({"phase_space": "offset_vs_lr", "x_scale": "linear"})
+    assert (offset["xlabel"], offset["ylabel"]) == ("Input layer weight offset", "Learning rate")
+    assert offset["scales"] == ("linear", "log")
+    for name, axis in AXES.items():
+        custom = {"phase_space": "custom", "x_axis": name, "y_axis": "lr"}
+        assert heatmap.axis_labels(custom)["xlabel"] == axis.title

@@ -313,3 +313,33 @@ def test_cli_refuses_bad_flags_in_one_line(flags, needle, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adam"])
+def test_states_are_named_and_travel_flat(name):
+    """``init`` gives the state flat, one per-pixel array per field and weight matrix; ``update``
+    takes it flat or as its NamedTuple and returns it in the form given, with the same numbers."""
+    from trainability.train.optimizers import STATES, flatten, optimizer, state_arrays, unflatten
+
+    cond = Condition(width=3, depth=3, target_dim=2, optimizer=name)
+    rng = np.random.default_rng(0)
+    shapes = [(4, a, b) for a, b in cond.layer_shapes]
+    weights = tuple(rng.standard_normal(s) for s in shapes)
+    grads = tuple(rng.standard_normal(s) for s in shapes)
+    opt = optimizer(cond, {})
+    flat = opt.init(weights)
+    assert type(flat) is tuple and len(flat) == state_arrays(name) * cond.depth
+    assert [s.shape for s in flat] == shapes * state_arrays(name)
+    named = unflatten(STATES[name], flat, cond.depth)
+    assert type(named) is STATES[name] and flatten(named) == flat
+    for t, extra in enumerate((None, tuple(0.1 * w for w in weights))):
+        d_flat, e_flat, s_flat = opt.update(grads, extra, flat, t)
+        d_named, e_named, s_named = opt.update(grads, extra, named, t)
+        assert type(s_flat) is tuple and type(s_named) is STATES[name]
+        for a, b in zip(flatten(s_named), s_flat, strict=True):
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+        assert all(np.array_equal(a, b) for a, b in zip(d_flat, d_named, strict=True))
+        assert (e_flat is None) == (e_named is None)
+        flat, named = s_flat, s_named
+    with pytest.raises(ValueError, match="arrays"):
+        unflatten(STATES[name], (*flat, flat[0]) if flat else (weights[0],), cond.depth)

@@ -281,3 +281,24 @@ def test_plan_prints_the_paper_study_within_its_explicit_budget(capsys):
     assert 1e3 < hours < paper["budget"]["core_hours"]
     assert main([*args, str(REPO / "config" / "test.yaml"), "--gpu"]) == 0
     assert "no GPU figure measured, CPU figures used" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adam"])
+def test_the_memory_of_optimizer_state_is_its_declared_arrays(name):
+    """Per pixel, the sweep's network memory grows over gradient descent's by the optimizer
+    state's arrays × the weights' size in float64: the arrays its ``init`` gives."""
+    import numpy as np
+
+    from trainability.study.plan import _sweep_arrays
+    from trainability.train.optimizers import optimizer, state_arrays
+
+    cond = Condition(width=5, depth=3, target_dim=2, optimizer=name)
+    pixels, chunk = 100, 16
+    weights = tuple(np.zeros((7, a, b)) for a, b in cond.layer_shapes)
+    per_pixel = sum(s[0].size for s in optimizer(cond, {}).init(weights))
+    assert per_pixel == state_arrays(name) * cond.n_params
+    extra = (
+        _sweep_arrays(cond, pixels, 10.0, chunk)["network"]
+        - _sweep_arrays(cond.replace(optimizer="gd"), pixels, 10.0, chunk)["network"]
+    )
+    assert extra == (pixels + chunk) * 8 * per_pixel

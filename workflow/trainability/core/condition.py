@@ -86,9 +86,11 @@ class ConditionError(ValueError):
 
 @dataclass(frozen=True)
 class Axis:
-    """One hyperparameter that may span a grid axis: its meaning and allowed interval."""
+    """One hyperparameter that may span a grid axis: its title (how figures label the axis),
+    meaning and allowed interval."""
 
     name: str
+    title: str
     meaning: str
     interval: Interval
     needs: tuple[str, tuple[str, ...]] | None = None  # (field, values) it is only read with
@@ -112,10 +114,12 @@ class Condition:
     """One experiment: network, data and training. Defaults are the paper's tanh condition.
 
     Each field is declared once below (`trainability.core.fields`): kind, default, allowed values,
-    help text, group, and whether it may span an axis. The checks, the ``sweep`` flags, the
-    schema's condition properties and the table of ``config/README.md`` all come from there;
-    the cross-field rules follow in `__post_init__`. The module docstring says where each
-    field acts.
+    help text, group, whether it may span an axis (and the axis's title), and the value of
+    another field it is only read with (``needs``). The checks, the ``sweep`` flags, the
+    schema's condition properties, the table of ``config/README.md``, the axes' registry `AXES`
+    and the report's description of the settings (`trainability.report.describe`) all come
+    from there; the cross-field rules follow in `__post_init__`. The module docstring says
+    where each field acts.
     """
 
     activation: str = choice(
@@ -206,6 +210,7 @@ class Condition:
         "per-pixel initial weight noise: W ← W + ε·N(0, 1) (the follow-up report)",
         low=0,
         axis=True,
+        title="Weight perturbation ε",
     )
     readout: str = choice(
         "loss",
@@ -228,6 +233,7 @@ class Condition:
         high=1,
         high_open=True,
         axis=True,
+        title="Momentum",
         needs=("optimizer", ("momentum", "nesterov")),
     )
     beta1: float = number(
@@ -238,6 +244,7 @@ class Condition:
         high=1,
         high_open=True,
         axis=True,
+        title="Adam β1",
         needs=("optimizer", ("adam",)),
     )
     beta2: float = number(
@@ -248,11 +255,24 @@ class Condition:
         high=1,
         high_open=True,
         axis=True,
+        title="Adam β2",
         needs=("optimizer", ("adam",)),
     )
-    adam_eps: float = number(1e-8, "optimizer", "Adam's ε, added to √v̂", low=0, low_open=True)
+    adam_eps: float = number(
+        1e-8,
+        "optimizer",
+        "Adam's ε, added to √v̂",
+        low=0,
+        low_open=True,
+        needs=("optimizer", ("adam",)),
+    )
     weight_decay: float = number(
-        0.0, "optimizer", "weight decay λ (per weight_decay_mode)", low=0, axis=True
+        0.0,
+        "optimizer",
+        "weight decay λ (per weight_decay_mode)",
+        low=0,
+        axis=True,
+        title="Weight decay",
     )
     weight_decay_mode: str = choice(
         "l2",
@@ -273,11 +293,23 @@ class Condition:
         "length w of the linear warm-up, any real w ≥ 0 (0: none)",
         low=0,
         axis=True,
+        title="Warm-up steps",
         needs=("schedule", ("warmup",)),
     )
-    final_lr_fraction: float = number(0.0, "schedule", "cosine: s at the last step", low=0)
-    decay_every: int = integer(100, "schedule", "step: steps between decays", low=1)
-    decay_factor: float = number(0.5, "schedule", "step: factor per decay", low=0, low_open=True)
+    final_lr_fraction: float = number(
+        0.0, "schedule", "cosine: s at the last step", low=0, needs=("schedule", ("cosine",))
+    )
+    decay_every: int = integer(
+        100, "schedule", "step: steps between decays", low=1, needs=("schedule", ("step",))
+    )
+    decay_factor: float = number(
+        0.5,
+        "schedule",
+        "step: factor per decay",
+        low=0,
+        low_open=True,
+        needs=("schedule", ("step",)),
+    )
     residual: bool = boolean(
         False,
         "network",
@@ -290,6 +322,7 @@ class Condition:
         low=0,
         nullable=True,
         axis=True,
+        title="Hidden layer learning rate",
     )
     lr: float = number(
         0.1,
@@ -297,12 +330,22 @@ class Condition:
         "learning rate of every layer that no axis nor lr_hidden sets",
         low=0,
         axis=True,
+        title="Learning rate",
     )
     offset: float = number(
-        0.0, "axes", "constant c added to every entry of W_0 (per offset_mode)", axis=True
+        0.0,
+        "axes",
+        "constant c added to every entry of W_0 (per offset_mode)",
+        axis=True,
+        title="Input layer weight offset",
     )
     init_scale: float = number(
-        1.0, "initial", "factor multiplying every initial weight", low=0, axis=True
+        1.0,
+        "initial",
+        "factor multiplying every initial weight",
+        low=0,
+        axis=True,
+        title="Initialisation scale",
     )
     x_axis: str | None = choice(
         None,
@@ -462,24 +505,37 @@ class Condition:
 
 
 def _axes() -> dict[str, Axis]:
-    """The registry: the learning-rate axes (each with lr's interval), then every field
-    declared with ``axis=True``, its help text as its meaning."""
+    """The registry: the learning-rate axes (each with lr's interval; lr and lr_hidden with
+    their fields' titles and help texts), then every other field declared with ``axis=True``,
+    its declared title, its help text as its meaning."""
     declared = specs(Condition)
-    rates = declared["lr"][0]
+    rates, hidden = declared["lr"][0], declared["lr_hidden"][0]
     out = {
-        name: Axis(name, meaning, rates.interval)
-        for name, meaning in (
-            ("lr", rates.help),
-            ("lr_input", "learning rate of the input matrix W_0"),
-            ("lr_output", "learning rate of the output matrix W_{L-1}"),
-            ("lr_hidden", declared["lr_hidden"][0].help),
-            ("lr_even", "learning rate of W_0, W_2, ... (the reference's x axis)"),
-            ("lr_odd", "learning rate of W_1, W_3, ... (the reference's y axis)"),
+        name: Axis(name, title, meaning, rates.interval)
+        for name, title, meaning in (
+            ("lr", rates.title, rates.help),
+            ("lr_input", "Input layer learning rate", "learning rate of the input matrix W_0"),
+            (
+                "lr_output",
+                "Output layer learning rate",
+                "learning rate of the output matrix W_{L-1}",
+            ),
+            ("lr_hidden", hidden.title, hidden.help),
+            (
+                "lr_even",
+                "Input layer learning rate",
+                "learning rate of W_0, W_2, ... (the reference's x axis)",
+            ),
+            (
+                "lr_odd",
+                "Output layer learning rate",
+                "learning rate of W_1, W_3, ... (the reference's y axis)",
+            ),
         )
     }
     for name, (spec, _) in declared.items():
         if spec.axis and name not in out:
-            out[name] = Axis(name, spec.help, spec.interval, spec.needs)
+            out[name] = Axis(name, spec.title, spec.help, spec.interval, spec.needs)
     return out
 
 

@@ -2,13 +2,15 @@
 
 A field is declared in the class body with `integer`, `number`, `choice` or `boolean`, which
 record its kind, default, allowed values (a set of names, or an `Interval`; ``nullable`` adds
-None), help text, group and whether it may span a grid axis. From that one declaration come:
+None), help text, group, whether it may span a grid axis (and then its axis title), and which
+other field's value it is read with (``needs``). From that one declaration come:
 
 - the value check (`problem`, `check_fields`): one sentence naming the field, or nothing;
 - its command-line flag (`add_arguments`, `from_arguments`): ``--`` and the name with dashes,
   parsed and checked by the same rule, with the help text and default;
 - its JSON Schema property (`schema_properties`), which the study's schema file carries;
-- its row of the reference table in ``config/README.md`` (`reference_table`).
+- its row of the reference table in ``config/README.md`` (`reference_table`);
+- whether it is read at all with the other fields' values (`read_with`).
 
 ``python -m trainability.core.condition`` prints the condition's schema properties and
 reference table.
@@ -66,7 +68,8 @@ class Spec:
 
     ``choices`` may be a function returning the names, for a set defined after the class
     (the axis names of `trainability.core.condition`). ``needs`` = (field, values): the field is
-    only read when that other field has one of those values.
+    only read when that other field has one of those values. ``title``: the axis title of a
+    field that may span a grid axis (``axis``), as figures label the axis.
     """
 
     kind: str
@@ -77,6 +80,7 @@ class Spec:
     nullable: bool = False
     axis: bool = False
     needs: tuple[str, tuple[str, ...]] | None = None
+    title: str | None = None
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -94,10 +98,19 @@ class Spec:
         return text + (" or null" if self.nullable else "")
 
 
-def integer(default, group: str, help: str, *, low: int | None = None, nullable=False):
-    """An integer field, ``low`` or more."""
+def integer(
+    default,
+    group: str,
+    help: str,
+    *,
+    low: int | None = None,
+    nullable=False,
+    needs: tuple[str, tuple[str, ...]] | None = None,
+):
+    """An integer field, ``low`` or more; ``needs`` as in `Spec`."""
     bounds = Interval() if low is None else Interval(low=low)
-    return _declare(default, Spec("integer", group, help, interval=bounds, nullable=nullable))
+    spec = Spec("integer", group, help, interval=bounds, nullable=nullable, needs=needs)
+    return _declare(default, spec)
 
 
 def number(
@@ -111,11 +124,15 @@ def number(
     high_open: bool = False,
     nullable: bool = False,
     axis: bool = False,
+    title: str | None = None,
     needs: tuple[str, tuple[str, ...]] | None = None,
 ):
-    """A finite real field in an interval; ``axis``: it may span a grid axis instead."""
+    """A finite real field in an interval; ``axis``: it may span a grid axis instead, labelled
+    ``title`` (required then); ``needs`` as in `Spec`."""
+    if axis != (title is not None):
+        raise ValueError("a field that may span an axis has a title, and only such a field")
     bounds = Interval(low, high, low_open, high_open)
-    spec = Spec("number", group, help, (), bounds, nullable, axis, needs)
+    spec = Spec("number", group, help, (), bounds, nullable, axis, needs, title)
     return _declare(default, spec)
 
 
@@ -140,6 +157,22 @@ def _declare(default, spec: Spec):
 def specs(cls) -> dict[str, tuple[Spec, object]]:
     """(declaration, default) of every field of ``cls``, in declaration order."""
     return {f.name: (f.metadata["spec"], f.default) for f in dataclasses.fields(cls)}
+
+
+def read_with(obj, field: str) -> tuple[str, ...]:
+    """The fields of ``obj`` declared with ``needs=(field, values)`` whose values hold
+    ``obj``'s value of ``field`` (the fields that value makes read), in declaration order."""
+    value = getattr(obj, field)
+    return tuple(
+        name
+        for name, (spec, _) in specs(type(obj)).items()
+        if spec.needs is not None and spec.needs[0] == field and value in spec.needs[1]
+    )
+
+
+def controlling(cls) -> tuple[str, ...]:
+    """The fields of ``cls`` that some field ``needs``, each once, in order of first need."""
+    return tuple(dict.fromkeys(s.needs[0] for s, _ in specs(cls).values() if s.needs is not None))
 
 
 def problem(name: str, spec: Spec, value) -> str | None:

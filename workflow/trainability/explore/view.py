@@ -29,7 +29,7 @@ import numpy as np
 from trainability.core.condition import AXES, Condition
 from trainability.core.precision import min_width
 from trainability.core.window import Window
-from trainability.figures.heatmap import AXIS_TITLES, _clean_number
+from trainability.figures.heatmap import clean_number
 from trainability.study.config import StudyCondition
 from trainability.train.sweep import axis_values
 from trainability.zoom.paths import levels_for_depth
@@ -203,7 +203,7 @@ def tick_labels(lo: float, hi: float, scale: str, count: int = 5) -> tuple[list[
     digits = max(_pair_digits(a, b, scale) for a, b in zip(positions, positions[1:], strict=False))
     while True:
         alt = "#" if digits > 3 else ""  # keep trailing zeros: labels of equal length
-        labels = [_clean_number(f"{v:{alt}.{digits}g}") for v in values]
+        labels = [clean_number(f"{v:{alt}.{digits}g}") for v in values]
         if all(a != b for a, b in zip(labels, labels[1:], strict=False)) or digits >= 17:
             return labels, digits
         digits += 1
@@ -231,7 +231,7 @@ def axis_info(view: View) -> dict:
         axis = AXES[name]
         out[key] = {
             "name": name,
-            "title": AXIS_TITLES[name],
+            "title": axis.title,
             "scale": scale,
             "ticks": labels,
             "digits": digits,

@@ -65,6 +65,7 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from trainability.core.atomic import atomic_path, save_figure
+from trainability.core.condition import AXES
 
 __all__ = [
     "CMAP",
@@ -74,7 +75,9 @@ __all__ = [
     "colorize",
     "colorize_float",
     "rgb_to_uint8",
+    "clean_number",
     "format_edge_ticks",
+    "axis_labels",
     "plot_heatmap",
     "heatmap_figure",
     "panels_figure",
@@ -186,8 +189,11 @@ def colorize(stretched, *, flip: bool = True) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # ticks
 # ---------------------------------------------------------------------------------------------
-def _clean_number(s: str) -> str:
-    """'1e+06' → '1e6', '2.5e-07' → '2.5e-7'."""
+def clean_number(s: str) -> str:
+    """A number as Python formats it, with its exponent written short: no ``+`` sign and no
+    leading zeros ('1e+06' → '1e6', '2.5e-07' → '2.5e-7', '1e+00' → '1e0'); text without an
+    exponent is returned as it is. Every tick label of the heatmaps and the explorer is
+    written through it."""
     if "e" not in s:
         return s
     mant, exp = s.split("e")
@@ -228,7 +234,7 @@ def format_edge_ticks(lo: float, hi: float, scale: str = "log") -> tuple[str, st
         a, b = (exact(v) for v in exact_bounds)
         if a != b:
             return _deep_edge_ticks(a, b, scale)
-    return _clean_number(sa), _clean_number(sb)
+    return clean_number(sa), clean_number(sb)
 
 
 def _deep_edge_ticks(lo, hi, scale: str) -> tuple[str, str]:
@@ -239,7 +245,7 @@ def _deep_edge_ticks(lo, hi, scale: str) -> tuple[str, str]:
     a, b = (power_of_ten(v) if scale == "log" else to_decimal(v) for v in (lo, hi))
     digits = 3
     while True:
-        sa, sb = (_clean_number(f"{v:.{digits - 1}e}") for v in (a, b))
+        sa, sb = (clean_number(f"{v:.{digits - 1}e}") for v in (a, b))
         if sa != sb or digits >= 45:
             return sa, sb
         digits += 1
@@ -248,27 +254,12 @@ def _deep_edge_ticks(lo, hi, scale: str) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------
 # heatmaps
 # ---------------------------------------------------------------------------------------------
-AXIS_TITLES = {
-    "lr": "Learning rate",
-    "lr_input": "Input layer learning rate",
-    "lr_output": "Output layer learning rate",
-    "lr_hidden": "Hidden layer learning rate",
-    "lr_even": "Input layer learning rate",
-    "lr_odd": "Output layer learning rate",
-    "momentum": "Momentum",
-    "beta1": "Adam β1",
-    "beta2": "Adam β2",
-    "weight_decay": "Weight decay",
-    "warmup_steps": "Warm-up steps",
-    "offset": "Input layer weight offset",
-    "init_scale": "Initialisation scale",
-    "epsilon": "Weight perturbation ε",
-}
 
 
 def axis_labels(condition: dict) -> dict:
-    """Axis titles and scales of a condition (its ``to_dict()``): the paper's titles for its
-    two phase spaces, the axis names' titles for a custom one."""
+    """Axis titles and scales of a condition (its ``to_dict()``): the titles of its two axes'
+    declarations in `AXES` (lr_even and lr_odd, the paper's input and output layer learning
+    rates; offset and lr; or a custom phase space's x_axis and y_axis)."""
     phase_space = condition.get("phase_space", "lr_vs_lr")
     if phase_space == "offset_vs_lr":
         names = ("offset", "lr")
@@ -277,7 +268,7 @@ def axis_labels(condition: dict) -> dict:
     else:
         names = ("lr_even", "lr_odd")
     scales = (condition.get("x_scale", "log"), condition.get("y_scale", "log"))
-    return {"xlabel": AXIS_TITLES[names[0]], "ylabel": AXIS_TITLES[names[1]], "scales": scales}
+    return {"xlabel": AXES[names[0]].title, "ylabel": AXES[names[1]].title, "scales": scales}
 
 
 def _check_grid(values, window) -> tuple[np.ndarray, Window]:

@@ -6,11 +6,20 @@ built here from the metadata the sweep wrote into the condition's grid
 (`trainability.train.sweep.sweep_meta`): the `Condition` it was computed with and its `Window`.
 Nothing is assumed about a condition, so an Adam condition on a linear axis is described as
 one.
+
+Which settings are named follows the fields' declarations (`trainability.core.condition`): a
+field declared with ``needs=(field, values)`` is named exactly when the condition's ``field``
+has one of ``values`` (`trainability.core.fields.read_with`) — the optimizer's settings in
+parentheses after the optimizer, the schedule's after the schedule, and those of any other
+field as ``field value (settings)`` after the initial weights. A new field declared so appears
+here without a change to this module. Each setting is written ``name value``, or ``name on
+the x axis`` when it spans one.
 """
 
 from __future__ import annotations
 
 from trainability.core.condition import FIXED_LR, FIXED_LR_HIDDEN, Condition
+from trainability.core.fields import controlling, read_with
 from trainability.figures.heatmap import axis_labels
 
 OPTIMIZER_NAMES = {
@@ -19,19 +28,9 @@ OPTIMIZER_NAMES = {
     "nesterov": "Nesterov momentum",
     "adam": "Adam",
 }
-# the fields each optimizer and each schedule reads (besides the learning rates)
-OPTIMIZER_SETTINGS = {
-    "gd": (),
-    "momentum": ("momentum",),
-    "nesterov": ("momentum",),
-    "adam": ("beta1", "beta2", "adam_eps"),
-}
-SCHEDULE_SETTINGS = {
-    "constant": (),
-    "warmup": ("warmup_steps",),
-    "cosine": ("final_lr_fraction",),
-    "step": ("decay_every", "decay_factor"),
-}
+# the fields whose settings have a phrase of their own below; any other field that a field
+# ``needs`` is described by `settings_phrase`
+OWN_PHRASE = ("optimizer", "schedule")
 SCALE_WORDS = {"log": "log scale", "linear": "linear scale"}
 
 
@@ -42,15 +41,21 @@ def condition_of(meta: dict) -> Condition:
 
 def _settings(cond: Condition, names, axes) -> str:
     """``"beta1 0.9, adam_eps 1e-08; beta2 on the y axis"`` (or ``""``)."""
-    fixed = [f"{n} {getattr(cond, n):g}" for n in names if n not in axes]
+    fixed = [f"{n} {_shown(getattr(cond, n))}" for n in names if n not in axes]
     swept = [f"{n} on the {'xy'[axes.index(n)]} axis" for n in names if n in axes]
     return "; ".join(part for part in (", ".join(fixed), ", ".join(swept)) if part)
+
+
+def _shown(value) -> str:
+    """A number in ``g`` format (``1e-08``, ``100``), anything else (a name) as it is."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return f"{value:g}" if is_number else str(value)
 
 
 def optimizer_phrase(cond: Condition) -> str:
     """``"Adam (beta1 0.9, adam_eps 1e-08; beta2 on the y axis)"``, ``"gradient descent"``."""
     name = OPTIMIZER_NAMES[cond.optimizer]
-    settings = _settings(cond, OPTIMIZER_SETTINGS[cond.optimizer], cond.axis_names)
+    settings = _settings(cond, read_with(cond, "optimizer"), cond.axis_names)
     return f"{name} ({settings})" if settings else name
 
 
@@ -63,8 +68,8 @@ def training_phrase(cond: Condition) -> str:
     rates = [f"lr {cond.lr:g}"] if FIXED_LR in sources else []
     rates += [f"lr_hidden {cond.lr_hidden:g}"] if FIXED_LR_HIDDEN in sources else []
     out += f" ({', '.join(rates)} where no axis sets the learning rate)" if rates else ""
-    if cond.schedule != "constant":
-        settings = _settings(cond, SCHEDULE_SETTINGS[cond.schedule], axes)
+    settings = _settings(cond, read_with(cond, "schedule"), axes)
+    if cond.schedule != "constant" or settings:
         out += f", {cond.schedule} learning-rate schedule" + (f" ({settings})" if settings else "")
     if cond.weight_decay or "weight_decay" in axes:
         decay = _settings(cond, ("weight_decay",), axes)
@@ -84,6 +89,18 @@ def initial_phrase(cond: Condition) -> str:
         parts.append(f"initial weights scaled ({_settings(cond, ('init_scale',), axes)})")
     if cond.epsilon or "epsilon" in axes:
         parts.append(f"initial weight noise ({_settings(cond, ('epsilon',), axes)})")
+    return "; ".join(parts)
+
+
+def settings_phrase(cond: Condition) -> str:
+    """The settings that the value of a field other than the optimizer and the schedule makes
+    read: ``"seed_mode per_pixel (pixel_draws weights)"`` were pixel_draws declared with
+    ``needs=("seed_mode", ("per_pixel",))``; ``""`` if none (as with today's declarations)."""
+    parts = []
+    for field in controlling(Condition):
+        settings = _settings(cond, read_with(cond, field), cond.axis_names)
+        if field not in OWN_PHRASE and settings:
+            parts.append(f"{field} {getattr(cond, field)} ({settings})")
     return "; ".join(parts)
 
 
@@ -114,9 +131,10 @@ def describe(meta: dict) -> str:
     """One paragraph of plain text describing the condition of a grid's metadata."""
     cond = condition_of(meta)
     window = meta["window"]
-    initial = initial_phrase(cond)
+    initial, settings = initial_phrase(cond), settings_phrase(cond)
     return (
         f"A {network_phrase(cond)}; {training_phrase(cond)}"
         + (f"; {initial}" if initial else "")
+        + (f"; {settings}" if settings else "")
         + f". Axes: {axis_phrase(cond, window, 'x')}; {axis_phrase(cond, window, 'y')}."
     )

@@ -60,6 +60,7 @@ from trainability.study.calibration import (
     save_calibration,
 )
 from trainability.study.config import ConfigError, StudyCondition
+from trainability.train.optimizers import state_arrays
 from trainability.zoom.paths import POINT_PIXELS, panel_levels
 
 REGIME_WIDTH = 1.0  # decades: a window narrower than this on a log axis is "deep"
@@ -376,13 +377,17 @@ def _sweep_job_bytes(cond: Condition, pixels: int) -> float:
 def _sweep_arrays(cond, pixels: int, n_data: float, chunk: int = 128) -> dict[str, float]:
     """Bytes of a sweep's arrays by what sets their size: pixels (results, coordinates),
     network (a block of weights and optimizer state), data (the data set), steps (minibatch
-    indices). ``cond`` may be any object with the Condition's size fields."""
+    indices). ``cond`` may be any object with the Condition's size fields.
+
+    A pixel of the block holds 2 + k arrays of float64 the size of its weights, k = the
+    arrays its optimizer's state declares per weight matrix (`state_arrays`: 0 for gd, 1 for
+    momentum and Nesterov, 2 for Adam), and 8·(depth + 8) bytes besides."""
     params = cond.width * cond.width * (cond.depth - 1) + cond.width * cond.target_dim
-    slots = {"gd": 0, "momentum": 1, "nesterov": 1, "adam": 2}.get(cond.optimizer, 2)
+    state = state_arrays(cond.optimizer)
     block = min(pixels, 8192) + chunk
     return {
         "pixels": as_float(pixels * SWEEP_JOB_BYTES),
-        "network": as_float(block * (params * 8 * (2 + slots) + 8 * (cond.depth + 8))),
+        "network": as_float(block * (params * 8 * (2 + state) + 8 * (cond.depth + 8))),
         "data": 3 * 8 * n_data * as_float(cond.width + cond.target_dim),
         "steps": as_float(8 * cond.steps * (cond.batch_size + 2) if cond.batch_size else 0),
     }
