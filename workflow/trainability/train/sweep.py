@@ -9,14 +9,17 @@ out, and the live ones are packed into fewer chunks (the last padded with copies
 regions of the image cost only the steps they survive (`trainability.train.measure` proves this
 exact).
 
-Each step is `trainability.train.step.train_step`, the one training step every consumer shares; the
-pixels' hyperparameters and initial weights come from `trainability.train.pixels`, the knobs from
-`trainability.core.engine.Engine`. The result does not depend on block, thread or tile sizes: every
-pixel's arithmetic is the same wherever it sits. The chunk size is part of the numerical
-definition, like the dtype: XLA chooses its matrix kernels by operand size, so another chunk
-size changes results in the last bits (and the labels of a few chaotic boundary pixels). It is
-recorded in each result's metadata. With ``engine.refine`` (off by default) only the pixels that
-label-only refinement asks for are trained, in a few rounds (`trainability.train.refine`).
+Each step is the engine's arithmetic's (`trainability.train.arithmetics`: float64, double-double
+or perturbation, behind one interface; the first two take `trainability.train.step.train_step`,
+the one training step every consumer shares); the pixels' hyperparameters and initial weights
+come from `trainability.train.pixels`, the knobs from `trainability.core.engine.Engine`, the
+dtype and arithmetic from the precision policy (`trainability.core.precision`). The result does
+not depend on block, thread or tile sizes: every pixel's arithmetic is the same wherever it
+sits. The chunk size is part of the numerical definition, like the dtype: XLA chooses its matrix
+kernels by operand size, so another chunk size changes results in the last bits (and the labels
+of a few chaotic boundary pixels). It is recorded in each result's metadata. With
+``engine.refine`` (off by default) only the pixels that label-only refinement asks for are
+trained, in a few rounds (`trainability.train.refine`).
 """
 
 from __future__ import annotations
@@ -38,10 +41,7 @@ from trainability.models.mlp import Problem, draw_per_pixel, draws_per_pixel, in
 from trainability.numerics.jax64 import jax, jnp
 from trainability.train import arithmetics
 from trainability.train.measure import RETIRE_FACTOR, Tally
-from trainability.train.pixels import (
-    axis_values,
-    window_pixels,
-)
+from trainability.train.pixels import axis_values, window_pixels
 from trainability.train.refine import refine
 
 __all__ = ["DTYPES", "ENGINES", "Engine", "axis_values", "default_chunk", "sweep", "sweep_meta"]

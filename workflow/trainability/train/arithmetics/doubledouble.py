@@ -1,4 +1,5 @@
-"""The ``float64x2`` engine precision: training in double-double arithmetic (~32 digits).
+"""The ``doubledouble`` arithmetic of the ``float64x2`` precision: every pixel trained in
+double-double arithmetic (~32 digits).
 
 Deep in a zoom the learning rates of neighbouring pixels differ by far less than a float64 ulp
 (a window 1e-20 decades wide: relative differences of ~1e-23). After the first step the weights
