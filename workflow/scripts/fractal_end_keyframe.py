@@ -10,14 +10,14 @@ from trainability.train.sweep import Engine, default_chunk, sweep  # noqa: E402
 from trainability.zoom.paths import load_path  # noqa: E402
 
 sm = snakemake  # noqa: F821
-zoom, engine = sm.params.zoom, sm.params.engine
+zoom = sm.params.zoom
 window = load_path(sm.input[0]).window(int(sm.wildcards.k), zoom["resolution"])
-engine = Engine(
-    name=engine["name"],
+engine = Engine.from_config(
+    sm.params.engine,
+    default_chunk,
+    keyframe=True,  # keyframes are box-counted: labels are what they need (engine.refine)
     dtype=zoom["dtype"],
     arithmetic=zoom["arithmetic"],
-    chunk=engine["chunk"] or default_chunk(),
     threads=sm.threads,
-    refine=engine.get("refine") or 0,  # keyframes are box-counted: labels are what they need
 )
 save_grid(sm.output[0], sweep(Condition(**zoom["condition"]), window, engine, progress=True))

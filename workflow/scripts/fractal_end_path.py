@@ -10,7 +10,7 @@ from trainability.train.sweep import Engine, default_chunk  # noqa: E402
 from trainability.zoom.paths import boundary_path, save_path  # noqa: E402
 
 sm = snakemake  # noqa: F821
-zoom, engine = sm.params.zoom, sm.params.engine
+zoom = sm.params.zoom
 path = boundary_path(
     Condition(**zoom["condition"]),
     [coordinate(v) for v in zoom["line"]],
@@ -18,11 +18,8 @@ path = boundary_path(
     zoom["levels"],
     doublings=zoom["doublings"],
     resolution=zoom["resolution"],
-    engine=Engine(
-        name=engine["name"],
-        dtype=zoom["dtype"],
-        arithmetic=zoom["arithmetic"],
-        chunk=engine["chunk"] or default_chunk(),
+    engine=Engine.from_config(
+        sm.params.engine, default_chunk, dtype=zoom["dtype"], arithmetic=zoom["arithmetic"]
     ),
 )
 save_path(sm.output[0], path)

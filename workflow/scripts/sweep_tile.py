@@ -15,18 +15,17 @@ if sm.params.keyframe is None:
     window = Window(**sm.params.window)
 else:
     window = load_path(sm.input.path).window(sm.params.keyframe, sm.params.resolution)
-engine = sm.params.engine
+engine = Engine.from_config(
+    sm.params.engine,
+    default_chunk,
+    keyframe=sm.params.keyframe is not None,
+    dtype=sm.params.dtype,  # a zoom's keyframes: zoom.dtype
+    threads=sm.threads,
+)
 grid = sweep(
     Condition(**sm.params.condition),
     window,
-    Engine(
-        name=engine["name"],
-        dtype=sm.params.dtype,  # a zoom's keyframes: zoom.dtype
-        arithmetic=engine["arithmetic"],
-        chunk=engine["chunk"] or default_chunk(),
-        threads=sm.threads,
-        refine=(engine.get("refine") or 0) if sm.params.keyframe is not None else 0,
-    ),
+    engine,
     tile=(int(sm.wildcards.i), int(sm.wildcards.j)),
     tiles=tuple(sm.params.tiles),
     progress=True,

@@ -18,14 +18,9 @@ from trainability.zoom.paths import (  # noqa: E402
 )
 
 sm = snakemake  # noqa: F821
-zoom, engine = sm.params.zoom, sm.params.engine
+zoom = sm.params.zoom
 cond = Condition(**sm.params.condition)
-engine = Engine(
-    name=engine["name"],
-    dtype=zoom["dtype"],
-    arithmetic=engine["arithmetic"],
-    chunk=engine["chunk"] or default_chunk(),
-)
+engine = Engine.from_config(sm.params.engine, default_chunk, dtype=zoom["dtype"])
 exact = {"resolution": zoom["resolution"]}  # keyframes past float64 in exact arithmetic
 if zoom["target"] == "auto":
     path = auto_path(

@@ -174,14 +174,17 @@ def _run_sweep(args) -> None:
         raise ValueError(f"argument --tile: must lie in the {args.tiles[0]}x{args.tiles[1]} split")
     cond = from_arguments(Condition, args)
     window = Window(*args.window, nx=nx, ny=ny)
-    engine = Engine(
-        name=args.engine,
-        dtype=args.dtype,
-        arithmetic=args.arithmetic,
-        chunk=args.chunk or default_chunk(),
+    engine = Engine.from_config(  # the flags named as a config's engine mapping
+        {
+            "name": args.engine,
+            "dtype": args.dtype,
+            "arithmetic": args.arithmetic,
+            "chunk": args.chunk,
+        },
+        default_chunk,
         threads=args.threads,
         early_exit=not args.no_early_exit,
-        refine=args.refine,
+        refine=args.refine,  # any grid's, not only keyframes'
     )
     engine = resolve(engine, cond, window)  # auto made concrete; float64x2's refusals
     axis_values(cond, window, engine.dtype)  # the precision guard and the axis ranges

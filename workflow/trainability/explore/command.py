@@ -103,13 +103,7 @@ def run(args) -> None:
         limits = Limits(args.coarse, args.max_resolution)
     except ValueError as err:
         raise ValueError(f"argument --coarse: {err}") from None
-    knobs = validated["engine"]
-    engine = Engine(
-        name=knobs["name"],
-        dtype=knobs["dtype"],
-        chunk=knobs["chunk"] or default_chunk(),
-        threads=args.threads,
-    )
+    engine = Engine.from_config(validated["engine"], default_chunk, threads=args.threads)
     cache = GridCache(args.cache, args.cache_size * 2**20)
     found = cache.index(args.results)
     explorer = Explorer(study, name, limits, engine, cache)
