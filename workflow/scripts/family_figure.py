@@ -15,11 +15,10 @@ for name, title, grid_path, dim_path in zip(
 ):
     grid = load_grid(grid_path)
     dim = read_table(dim_path).iloc[0]
-    w = grid.meta["window"]
     panels.append(
         {
             "values": grid.values,
-            "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
+            "window": grid.bounds,
             "title": f"{title}\ndim {dim['dimension']}",
             **axis_labels(grid.meta["condition"]),
         }

@@ -16,8 +16,7 @@ sm = snakemake  # noqa: F821
 keyframe_files, summaries, keyframes = iter(sm.input.keyframes), [], []
 for (steps, levels), lyapunov in zip(sm.params.levels.items(), sm.input.lyapunov, strict=True):
     grids = [load_grid(next(keyframe_files)) for _ in range(levels)]  # input order: T, then k
-    windows = [tuple(g.meta["window"][k] for k in ("x_min", "x_max", "y_min", "y_max"))
-               for g in grids]  # fmt: skip
+    windows = [g.bounds for g in grids]
     with np.load(lyapunov) as data:
         exponent = boundary_exponent(data["exponent"], data["steps"], steps)
     summary, rows = study_rows(steps, windows, [g.values for g in grids],

@@ -9,11 +9,10 @@ from trainability.figures.heatmap import axis_labels, save_heatmap  # noqa: E402
 
 sm = snakemake  # noqa: F821
 grid = load_grid(sm.input[0])
-w = grid.meta["window"]
 save_heatmap(
     sm.output[0],
     grid.values,
-    (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
+    grid.bounds,
     title=sm.params.title,
     **axis_labels(grid.meta["condition"]),
 )

@@ -25,11 +25,10 @@ for path, dim_path, title, paper in zip(
     sm.input.grids, dimensions, sm.params.titles, sm.params.paper, strict=True
 ):
     grid = load_grid(path)
-    w = grid.meta["window"]
     panels.append(
         {
             "values": grid.values,
-            "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
+            "window": grid.bounds,
             "title": title if dim_path is None else f"{title}\n{dimension_title(dim_path, paper)}",
             **axis_labels(grid.meta["condition"]),
         }

@@ -11,7 +11,7 @@ from trainability.figures.video import save_keyframe_strip  # noqa: E402
 
 sm = snakemake  # noqa: F821
 grids = [load_grid(path) for path in sm.input]
-windows = [tuple(g.meta["window"][k] for k in ("x_min", "x_max", "y_min", "y_max")) for g in grids]
+windows = [g.bounds for g in grids]
 for grid, window, png in zip(grids, windows, sm.output.keyframes, strict=True):
     save_heatmap(
         png, grid.values, window, title=sm.params.title, **axis_labels(grid.meta["condition"])

@@ -15,8 +15,7 @@ def keyframes():
     """Loaded lazily: the writer holds two keyframes at a time."""
     for path in sm.input:
         grid = load_grid(path)
-        w = grid.meta["window"]
-        yield grid.values, (w["x_min"], w["x_max"], w["y_min"], w["y_max"])
+        yield grid.values, grid.bounds
 
 
 frames = write_zoom_video(

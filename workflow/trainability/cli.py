@@ -222,10 +222,8 @@ def _run_render(args) -> None:
 
     _check_writable(args.out, "--out")
     grid = load_grid(args.grid)
-    window = grid.meta["window"]
-    bounds = (window["x_min"], window["x_max"], window["y_min"], window["y_max"])
     labels = axis_labels(grid.meta["condition"])
-    save_heatmap(args.out, grid.values, bounds, title=args.title, **labels)
+    save_heatmap(args.out, grid.values, grid.bounds, title=args.title, **labels)
 
 
 def _add_dimension(sub) -> None:
