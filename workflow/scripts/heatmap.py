@@ -1,13 +1,12 @@
 """Snakemake adapter of rule heatmap: draw one grid with the paper's look."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.heatmap import axis_labels, save_heatmap  # noqa: E402
+from trainability.core.grid import load_grid
+from trainability.figures.heatmap import axis_labels, save_heatmap
 
-sm = snakemake  # noqa: F821
 grid = load_grid(sm.input[0])
 save_heatmap(
     sm.output[0],

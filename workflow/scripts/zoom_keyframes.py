@@ -1,15 +1,14 @@
 """Snakemake adapter of the zoom_keyframes rules: keyframe heatmaps, strip, dimension plot."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.core.grid import load_grid, phase_field  # noqa: E402
-from trainability.figures.heatmap import axis_labels, save_heatmap  # noqa: E402
-from trainability.figures.line_plots import save_zoom_dimension  # noqa: E402
-from trainability.figures.video import save_keyframe_strip  # noqa: E402
+from trainability.core.grid import load_grid, phase_field
+from trainability.figures.heatmap import axis_labels, save_heatmap
+from trainability.figures.line_plots import save_zoom_dimension
+from trainability.figures.video import save_keyframe_strip
 
-sm = snakemake  # noqa: F821
 grids = [load_grid(path) for path in sm.input]
 windows = [g.bounds for g in grids]
 for grid, window, png in zip(grids, windows, sm.output.keyframes, strict=True):

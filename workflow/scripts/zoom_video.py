@@ -2,12 +2,13 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+from trainability.core.logs import stderr_to_log
 
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.video import write_zoom_video  # noqa: E402
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-sm = snakemake  # noqa: F821
+from trainability.core.grid import load_grid
+from trainability.figures.video import write_zoom_video
+
 zoom = sm.params.zoom
 
 
