@@ -39,7 +39,7 @@ ENGINES = ("fused", "autodiff")
 DTYPES = ("float64", "float32", "float64x2", "auto")
 # float64x2's arithmetics; the first is the default (docs/precision.md)
 ARITHMETICS = ("doubledouble", "auto", "perturbation")
-# the keys of a config's engine mapping (the schema's); "name" is the field `name`
+# the keys of a config's engine mapping, as the schema declares them (tests/test_engine.py)
 CONFIG_KEYS = ("name", "dtype", "arithmetic", "chunk", "refine")
 
 
