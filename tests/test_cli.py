@@ -1,5 +1,6 @@
 """The command line: a working sweep, and one-line errors for every kind of bad value."""
 
+import argparse
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from trainability.cli import main
+from trainability.core.flags import integer
 from trainability.core.grid import load_grid
 
 
@@ -89,6 +91,7 @@ def test_tiles_through_the_cli_merge_to_the_whole(tmp_path):
         (["--tile", "2", "0", "--tiles", "2", "1"], ["--tile"]),
         (["--engine", "fast"], ["--engine", "fused"]),
         (["--refine", "1"], ["--refine", ">= 2"]),
+        (["--refine", "-2"], ["--refine", "0 (off) or an integer >= 2, got -2"]),
     ],
 )
 def test_bad_values_give_one_line(tmp_path, capsys, args, words):
@@ -103,6 +106,27 @@ def test_bad_values_give_one_line(tmp_path, capsys, args, words):
     for word in words:
         assert word in err
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "parse, text, message",
+    [
+        (integer(1), "0", "must be an integer >= 1, got 0"),
+        (integer(1), "1.5", "must be an integer >= 1, got '1.5'"),
+        (integer(0, 65535), "65536", "must be an integer >= 0 and <= 65535, got 65536"),
+        (integer(2, off=0), "1", "must be 0 (off) or an integer >= 2, got 1"),
+        (integer(2, off=0), "off", "must be 0 (off) or an integer >= 2, got 'off'"),
+    ],
+)
+def test_integer_flags_refuse_in_one_sentence(parse, text, message):
+    with pytest.raises(argparse.ArgumentTypeError) as err:
+        parse(text)
+    assert str(err.value) == message
+
+
+def test_integer_flags_accept_their_range():
+    assert [integer(0, 65535)(t) for t in ("0", "65535", " 7 ")] == [0, 65535, 7]
+    assert [integer(2, off=0)(t) for t in ("0", "2", "9")] == [0, 2, 9]
 
 
 def test_unwritable_output_is_refused_before_work(tmp_path):

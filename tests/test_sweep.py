@@ -6,7 +6,7 @@ from reference import reference_pixels
 
 import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
 from trainability.core.condition import Condition
-from trainability.core.grid import load_grid, merge_tiles, save_grid
+from trainability.core.grid import Grid, load_grid, merge_tiles, save_grid, window_bounds
 from trainability.core.precision import PrecisionError
 from trainability.core.window import Window
 from trainability.models.mlp import init_problem, perturb_weights
@@ -140,6 +140,20 @@ def test_tiles_blocks_and_threads_do_not_change_a_bit(tmp_path):
     save_grid(tmp_path / "whole.npz", whole)
     save_grid(tmp_path / "again.npz", sweep(cond, window))
     assert (tmp_path / "whole.npz").read_bytes() == (tmp_path / "again.npz").read_bytes()
+
+
+def test_grid_bounds_are_the_window_as_stored(tmp_path):
+    """`Grid.bounds` gives the window's bounds as the file holds them, exact ones as decimal
+    text, so a window rebuilt from them is the one swept."""
+    window = Window.square(("-1", "2", "0.1000000000000000000001", "0.1000000000000000000002"), 2)
+    zeros = np.zeros(window.shape)
+    grid = Grid(zeros, zeros < 0, np.zeros(2), np.zeros(2), zeros.astype(int),
+                meta={"window": window.to_dict()})  # fmt: skip
+    save_grid(tmp_path / "grid.npz", grid)
+    bounds = load_grid(tmp_path / "grid.npz").bounds
+    assert bounds == (-1.0, 2.0, "0.1000000000000000000001", "0.1000000000000000000002")
+    assert Window.square(bounds, 2) == window
+    assert window_bounds(grid.meta) == bounds
 
 
 def test_different_seed_gives_a_different_grid():

@@ -22,7 +22,7 @@ rule dimension:
 rule dimension_table:
     """One row per condition, our estimates beside the paper's values."""
     input:
-        expand("results/{condition}/dimension.csv", condition=TABLED),
+        expand(rules.dimension.output[0], condition=TABLED),
     output:
         csv=report(
             "results/tables/fractal_dimensions.csv",

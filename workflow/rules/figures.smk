@@ -4,7 +4,7 @@
 rule heatmap:
     """Draw a condition's overview or panel (keyframes are drawn together, in zoom.smk)."""
     input:
-        "results/{condition}/{grid}.npz",
+        rules.merge_tiles.output,
     output:
         report(
             "results/{condition}/{grid}.png",
@@ -29,7 +29,7 @@ rule paper_figure:
     """The paper's figure: each condition at its published window (its panel), 3 rows x 2
     columns, titled with our dimension beside the paper's."""
     input:
-        grids=expand("results/{condition}/panel.npz", condition=PANELS),
+        grids=expand(rules.merge_tiles.output[0], condition=PANELS, grid="panel"),
         dimensions=expand("results/{condition}/dimension.csv", condition=PANELS),
     output:
         report(
@@ -52,7 +52,7 @@ rule paper_figure:
 rule overviews_figure:
     """The 9-decade overviews of the paper's conditions side by side."""
     input:
-        grids=expand("results/{condition}/overview.npz", condition=PAPER),
+        grids=expand(rules.merge_tiles.output[0], condition=PAPER, grid="overview"),
     output:
         report(
             "results/figures/overviews.png",

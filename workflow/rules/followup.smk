@@ -6,8 +6,12 @@
 rule family_figure:
     """One follow-up family as a panel figure (titles with dimensions) and a table."""
     input:
-        grids=lambda w: [f"results/{c}/overview.npz" for c in FAMILIES[w.family]],
-        dimensions=lambda w: [f"results/{c}/dimension.csv" for c in FAMILIES[w.family]],
+        grids=lambda w: expand(
+            rules.merge_tiles.output[0], condition=FAMILIES[w.family], grid="overview"
+        ),
+        dimensions=lambda w: expand(
+            rules.dimension.output[0], condition=FAMILIES[w.family]
+        ),
     output:
         png=report(
             "results/figures/{family}.png",
@@ -59,8 +63,7 @@ for _family in FAMILIES:
         name:
             _family
         input:
-            f"results/figures/{_family}.png",
-            f"results/tables/{_family}.csv",
+            expand(rules.family_figure.output, family=_family),
 
 
 if "followup" in config:

@@ -27,7 +27,7 @@ if FRACTAL_END:
     rule fractal_end_keyframe:
         """One keyframe of the zoom at T steps, swept whole."""
         input:
-            "results/fractal_end/T{steps}/path.json",
+            rules.fractal_end_path.output,
         output:
             "results/fractal_end/T{steps}/keyframe_{k}.npz",
         log:
@@ -49,7 +49,7 @@ if FRACTAL_END:
     rule fractal_end_lyapunov:
         """Maximal Lyapunov exponents of a small window at the boundary point (float64)."""
         input:
-            "results/fractal_end/T{steps}/path.json",
+            rules.fractal_end_path.output,
         output:
             "results/fractal_end/T{steps}/lyapunov.npz",
         log:
@@ -70,7 +70,9 @@ if FRACTAL_END:
         """d*(T) and the slopes along every zoom: table and figure (a named target, not in all)."""
         input:
             keyframes=[f for t in FRACTAL_END for f in fractal_end_keyframes(t)],
-            lyapunov=[f"results/fractal_end/T{t}/lyapunov.npz" for t in FRACTAL_END],
+            lyapunov=expand(
+                rules.fractal_end_lyapunov.output[0], steps=list(FRACTAL_END)
+            ),
         output:
             csv=report(
                 "results/tables/fractal_end.csv",

@@ -7,11 +7,10 @@ rule seeds:
     """Every ensemble: per-seed numbers, statistics over seeds, probability maps, figure."""
     input:
         grids=[ensemble_grid(m) for members in ENSEMBLES.values() for m in members],
-        dimensions=[
-            f"results/{m}/dimension.csv"
-            for members in ENSEMBLES.values()
-            for m in members
-        ],
+        dimensions=expand(
+            rules.dimension.output[0],
+            condition=[m for members in ENSEMBLES.values() for m in members],
+        ),
     output:
         summary=report(
             "results/tables/seeds.csv",
@@ -45,4 +44,4 @@ for _name, _members in ENSEMBLES.items():
             _name
         input:
             [t for m in _members for t in condition_targets(m)],
-            "results/tables/seeds.csv",
+            rules.seeds.output.summary,

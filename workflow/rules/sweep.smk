@@ -7,7 +7,7 @@ rule sweep_tile:
         path=lambda w: (
             []
             if keyframe_index(w.grid) is None
-            else f"results/{w.condition}/zoom/path.json"
+            else rules.zoom_path.output[0].format(condition=w.condition)
         ),
     output:
         "results/{condition}/tiles/{grid}/{i}_{j}.npz",

@@ -31,5 +31,4 @@ for _study in TOY_STUDIES:
         name:
             f"toys_{_study}"
         input:
-            f"results/toys/{_study}.csv",
-            f"results/toys/{_study}.png",
+            expand(rules.toy_study.output, study=_study),

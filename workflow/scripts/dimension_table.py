@@ -1,15 +1,14 @@
 """Snakemake adapter of rule dimension_table: the study's dimensions as CSV and Markdown."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from trainability.analysis.tables import markdown, read_table, write_table  # noqa: E402
-from trainability.core.atomic import atomic_path  # noqa: E402
+from trainability.analysis.tables import markdown, read_table, write_table
+from trainability.core.atomic import atomic_path
 
-sm = snakemake  # noqa: F821
 rows = pd.concat([read_table(path) for path in sm.input], ignore_index=True)
 write_table(sm.output.csv, rows)
 with atomic_path(sm.output.md) as tmp:

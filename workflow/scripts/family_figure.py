@@ -1,25 +1,23 @@
 """Snakemake adapter of rule family_figure: a follow-up family's panels and table."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.analysis.tables import read_table, write_table  # noqa: E402
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.heatmap import axis_labels, save_panels  # noqa: E402
+from trainability.analysis.tables import read_table, write_table
+from trainability.core.grid import load_grid
+from trainability.figures.heatmap import axis_labels, save_panels
 
-sm = snakemake  # noqa: F821
 panels, rows = [], []
 for name, title, grid_path, dim_path in zip(
     sm.params.names, sm.params.titles, sm.input.grids, sm.input.dimensions, strict=True
 ):
     grid = load_grid(grid_path)
     dim = read_table(dim_path).iloc[0]
-    w = grid.meta["window"]
     panels.append(
         {
             "values": grid.values,
-            "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
+            "window": grid.bounds,
             "title": f"{title}\ndim {dim['dimension']}",
             **axis_labels(grid.meta["condition"]),
         }

@@ -1,23 +1,21 @@
 """Snakemake adapter of rule fractal_end: d*(T) beside the Lyapunov prediction, the slope of
 every keyframe, and their figure."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from trainability.analysis.tables import write_table  # noqa: E402
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.line_plots import save_fractal_end_figure  # noqa: E402
-from trainability.zoom.fractal_end import boundary_exponent, study_rows  # noqa: E402
+from trainability.analysis.tables import write_table
+from trainability.core.grid import load_grid
+from trainability.figures.line_plots import save_fractal_end_figure
+from trainability.zoom.fractal_end import boundary_exponent, study_rows
 
-sm = snakemake  # noqa: F821
 keyframe_files, summaries, keyframes = iter(sm.input.keyframes), [], []
 for (steps, levels), lyapunov in zip(sm.params.levels.items(), sm.input.lyapunov, strict=True):
     grids = [load_grid(next(keyframe_files)) for _ in range(levels)]  # input order: T, then k
-    windows = [tuple(g.meta["window"][k] for k in ("x_min", "x_max", "y_min", "y_max"))
-               for g in grids]  # fmt: skip
+    windows = [g.bounds for g in grids]
     with np.load(lyapunov) as data:
         exponent = boundary_exponent(data["exponent"], data["steps"], steps)
     summary, rows = study_rows(steps, windows, [g.values for g in grids],

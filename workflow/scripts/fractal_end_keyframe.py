@@ -1,23 +1,22 @@
 """Snakemake adapter of rule fractal_end_keyframe: one keyframe of a fractal_end zoom."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.core.condition import Condition  # noqa: E402
-from trainability.core.grid import save_grid  # noqa: E402
-from trainability.train.sweep import Engine, default_chunk, sweep  # noqa: E402
-from trainability.zoom.paths import load_path  # noqa: E402
+from trainability.core.condition import Condition
+from trainability.core.grid import save_grid
+from trainability.train.sweep import Engine, default_chunk, sweep
+from trainability.zoom.paths import load_path
 
-sm = snakemake  # noqa: F821
-zoom, engine = sm.params.zoom, sm.params.engine
+zoom = sm.params.zoom
 window = load_path(sm.input[0]).window(int(sm.wildcards.k), zoom["resolution"])
-engine = Engine(
-    name=engine["name"],
+engine = Engine.from_config(
+    sm.params.engine,
+    default_chunk,
+    keyframe=True,  # keyframes are box-counted: labels are what they need (engine.refine)
     dtype=zoom["dtype"],
     arithmetic=zoom["arithmetic"],
-    chunk=engine["chunk"] or default_chunk(),
     threads=sm.threads,
-    refine=engine.get("refine") or 0,  # keyframes are box-counted: labels are what they need
 )
 save_grid(sm.output[0], sweep(Condition(**zoom["condition"]), window, engine, progress=True))

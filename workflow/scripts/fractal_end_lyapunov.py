@@ -1,18 +1,17 @@
 """Snakemake adapter of rule fractal_end_lyapunov: maximal exponents at the boundary point."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from trainability.analysis.lyapunov import maximal_exponent  # noqa: E402
-from trainability.core.atomic import atomic_path  # noqa: E402
-from trainability.core.condition import Condition  # noqa: E402
-from trainability.core.window import Window  # noqa: E402
-from trainability.zoom.paths import load_path  # noqa: E402
+from trainability.analysis.lyapunov import maximal_exponent
+from trainability.core.atomic import atomic_path
+from trainability.core.condition import Condition
+from trainability.core.window import Window
+from trainability.zoom.paths import load_path
 
-sm = snakemake  # noqa: F821
 settings = sm.params.lyapunov
 cx, cy = (float(c) for c in load_path(sm.input[0]).centres[0])  # every keyframe's centre
 half = settings["width"] / 2

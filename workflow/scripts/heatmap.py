@@ -1,19 +1,17 @@
 """Snakemake adapter of rule heatmap: draw one grid with the paper's look."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.heatmap import axis_labels, save_heatmap  # noqa: E402
+from trainability.core.grid import load_grid
+from trainability.figures.heatmap import axis_labels, save_heatmap
 
-sm = snakemake  # noqa: F821
 grid = load_grid(sm.input[0])
-w = grid.meta["window"]
 save_heatmap(
     sm.output[0],
     grid.values,
-    (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
+    grid.bounds,
     title=sm.params.title,
     **axis_labels(grid.meta["condition"]),
 )

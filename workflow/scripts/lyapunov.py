@@ -1,19 +1,18 @@
 """Snakemake adapter of rule lyapunov: both exponents per pixel, and their figure."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from trainability.analysis.lyapunov import maximal_exponent, twin_trajectory_exponent  # noqa: E402
-from trainability.core.atomic import atomic_path  # noqa: E402
-from trainability.core.condition import Condition  # noqa: E402
-from trainability.core.window import Window  # noqa: E402
-from trainability.figures.line_plots import save_lyapunov_figure  # noqa: E402
-from trainability.train.sweep import axis_values, sweep  # noqa: E402
+from trainability.analysis.lyapunov import maximal_exponent, twin_trajectory_exponent
+from trainability.core.atomic import atomic_path
+from trainability.core.condition import Condition
+from trainability.core.window import Window
+from trainability.figures.line_plots import save_lyapunov_figure
+from trainability.train.sweep import axis_values, sweep
 
-sm = snakemake  # noqa: F821
 cond, window = Condition(**sm.params.condition), Window(**sm.params.window)
 x, y = axis_values(cond, window)  # the pixels' hyperparameter values, on the condition's scales
 converged = sweep(cond, window).converged

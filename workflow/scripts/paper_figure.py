@@ -2,15 +2,14 @@
 columns as in the paper's figure, titled with our dimension (and the paper's) when given."""
 
 import math
-import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+from trainability.core.logs import stderr_to_log
 
-from trainability.analysis.tables import read_table  # noqa: E402
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.heatmap import axis_labels, save_panels  # noqa: E402
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-sm = snakemake  # noqa: F821
+from trainability.analysis.tables import read_table
+from trainability.core.grid import load_grid
+from trainability.figures.heatmap import axis_labels, save_panels
 
 
 def dimension_title(dim_path, paper) -> str:
@@ -25,11 +24,10 @@ for path, dim_path, title, paper in zip(
     sm.input.grids, dimensions, sm.params.titles, sm.params.paper, strict=True
 ):
     grid = load_grid(path)
-    w = grid.meta["window"]
     panels.append(
         {
             "values": grid.values,
-            "window": (w["x_min"], w["x_max"], w["y_min"], w["y_max"]),
+            "window": grid.bounds,
             "title": title if dim_path is None else f"{title}\n{dimension_title(dim_path, paper)}",
             **axis_labels(grid.meta["condition"]),
         }

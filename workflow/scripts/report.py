@@ -2,11 +2,12 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+from trainability.core.logs import stderr_to_log
 
-from trainability.report import build_report, condition_titles, named_inputs  # noqa: E402
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-sm = snakemake  # noqa: F821
+from trainability.report import build_report, condition_titles, named_inputs
+
 bench = f"{sm.params.benchmark_dir}/"
 out = build_report(
     named_inputs(dict(sm.input.items()), condition_titles(sm.config)),

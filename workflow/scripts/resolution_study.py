@@ -1,15 +1,14 @@
 """Snakemake adapter of rule resolution_study: every panel's dimension at several resolutions,
 as a table and a figure of D against resolution with the paper's values."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.analysis.tables import dimension_row, write_table  # noqa: E402
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.line_plots import save_resolution_figure  # noqa: E402
+from trainability.analysis.tables import dimension_row, write_table
+from trainability.core.grid import load_grid
+from trainability.figures.line_plots import save_resolution_figure
 
-sm = snakemake  # noqa: F821
 rows, paths = [], iter(sm.input)
 for name, title, paper in zip(sm.params.conditions, sm.params.titles, sm.params.paper, strict=True):
     for _ in sm.params.resolutions:  # the input lists each condition's grids in this order

@@ -1,22 +1,21 @@
 """Snakemake adapter of rule seeds: the seed ensembles' tables and figure."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.analysis.seeds import (  # noqa: E402
+from trainability.analysis.seeds import (
     MEMBER_COLUMNS,
     SUMMARY_COLUMNS,
     member_row,
     summary_markdown,
     summary_row,
 )
-from trainability.analysis.tables import read_table, write_table  # noqa: E402
-from trainability.core.atomic import atomic_path  # noqa: E402
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.seed_ensembles import save_ensembles_figure  # noqa: E402
+from trainability.analysis.tables import read_table, write_table
+from trainability.core.atomic import atomic_path
+from trainability.core.grid import load_grid
+from trainability.figures.seed_ensembles import save_ensembles_figure
 
-sm = snakemake  # noqa: F821
 paths = iter(zip(sm.input.grids, sm.input.dimensions, strict=True))
 summaries, members, figure = [], [], []
 for name, names in sm.params.ensembles.items():

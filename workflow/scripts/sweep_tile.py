@@ -1,32 +1,30 @@
 """Snakemake adapter of rule sweep_tile: compute tile (i, j) of a grid."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.core.condition import Condition  # noqa: E402
-from trainability.core.grid import save_grid  # noqa: E402
-from trainability.core.window import Window  # noqa: E402
-from trainability.train.sweep import Engine, default_chunk, sweep  # noqa: E402
-from trainability.zoom.paths import load_path  # noqa: E402
+from trainability.core.condition import Condition
+from trainability.core.grid import save_grid
+from trainability.core.window import Window
+from trainability.train.sweep import Engine, default_chunk, sweep
+from trainability.zoom.paths import load_path
 
-sm = snakemake  # noqa: F821
 if sm.params.keyframe is None:
     window = Window(**sm.params.window)
 else:
     window = load_path(sm.input.path).window(sm.params.keyframe, sm.params.resolution)
-engine = sm.params.engine
+engine = Engine.from_config(
+    sm.params.engine,
+    default_chunk,
+    keyframe=sm.params.keyframe is not None,
+    dtype=sm.params.dtype,  # a zoom's keyframes: zoom.dtype
+    threads=sm.threads,
+)
 grid = sweep(
     Condition(**sm.params.condition),
     window,
-    Engine(
-        name=engine["name"],
-        dtype=sm.params.dtype,  # a zoom's keyframes: zoom.dtype
-        arithmetic=engine["arithmetic"],
-        chunk=engine["chunk"] or default_chunk(),
-        threads=sm.threads,
-        refine=(engine.get("refine") or 0) if sm.params.keyframe is not None else 0,
-    ),
+    engine,
     tile=(int(sm.wildcards.i), int(sm.wildcards.j)),
     tiles=tuple(sm.params.tiles),
     progress=True,

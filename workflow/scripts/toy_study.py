@@ -1,14 +1,13 @@
 """Snakemake adapter of rule toy_study: one of Liu's studies as CSV and figure."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.analysis.tables import write_table  # noqa: E402
-from trainability.figures.line_plots import save_toy_figure  # noqa: E402
-from trainability.toys.studies import fractal_threshold, run_study  # noqa: E402
+from trainability.analysis.tables import write_table
+from trainability.figures.line_plots import save_toy_figure
+from trainability.toys.studies import fractal_threshold, run_study
 
-sm = snakemake  # noqa: F821
 study = sm.wildcards.study
 rows = run_study(study, sm.params.settings)
 write_table(sm.output.csv, rows, columns=list(rows[0]))

@@ -1,17 +1,16 @@
 """Snakemake adapter of the zoom_keyframes rules: keyframe heatmaps, strip, dimension plot."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.core.grid import load_grid, phase_field  # noqa: E402
-from trainability.figures.heatmap import axis_labels, save_heatmap  # noqa: E402
-from trainability.figures.line_plots import save_zoom_dimension  # noqa: E402
-from trainability.figures.video import save_keyframe_strip  # noqa: E402
+from trainability.core.grid import load_grid, phase_field
+from trainability.figures.heatmap import axis_labels, save_heatmap
+from trainability.figures.line_plots import save_zoom_dimension
+from trainability.figures.video import save_keyframe_strip
 
-sm = snakemake  # noqa: F821
 grids = [load_grid(path) for path in sm.input]
-windows = [tuple(g.meta["window"][k] for k in ("x_min", "x_max", "y_min", "y_max")) for g in grids]
+windows = [g.bounds for g in grids]
 for grid, window, png in zip(grids, windows, sm.output.keyframes, strict=True):
     save_heatmap(
         png, grid.values, window, title=sm.params.title, **axis_labels(grid.meta["condition"])

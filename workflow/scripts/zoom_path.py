@@ -1,14 +1,14 @@
 """Snakemake adapter of rule zoom_path: the keyframe windows of a condition's zoom."""
 
-import sys
+from trainability.core.logs import stderr_to_log
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-from trainability.core.condition import Condition  # noqa: E402
-from trainability.core.coordinates import coordinate  # noqa: E402
-from trainability.core.window import Window  # noqa: E402
-from trainability.train.sweep import Engine, default_chunk  # noqa: E402
-from trainability.zoom.paths import (  # noqa: E402
+from trainability.core.condition import Condition
+from trainability.core.coordinates import coordinate
+from trainability.core.window import Window
+from trainability.train.sweep import Engine, default_chunk
+from trainability.zoom.paths import (
     auto_path,
     boundary_path,
     concentric_path,
@@ -17,15 +17,9 @@ from trainability.zoom.paths import (  # noqa: E402
     save_path,
 )
 
-sm = snakemake  # noqa: F821
-zoom, engine = sm.params.zoom, sm.params.engine
+zoom = sm.params.zoom
 cond = Condition(**sm.params.condition)
-engine = Engine(
-    name=engine["name"],
-    dtype=zoom["dtype"],
-    arithmetic=engine["arithmetic"],
-    chunk=engine["chunk"] or default_chunk(),
-)
+engine = Engine.from_config(sm.params.engine, default_chunk, dtype=zoom["dtype"])
 exact = {"resolution": zoom["resolution"]}  # keyframes past float64 in exact arithmetic
 if zoom["target"] == "auto":
     path = auto_path(

@@ -2,12 +2,13 @@
 
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # noqa: F821  (snakemake is injected)
+from trainability.core.logs import stderr_to_log
 
-from trainability.core.grid import load_grid  # noqa: E402
-from trainability.figures.video import write_zoom_video  # noqa: E402
+sm = stderr_to_log(snakemake)  # noqa: F821  (snakemake is injected)
 
-sm = snakemake  # noqa: F821
+from trainability.core.grid import load_grid
+from trainability.figures.video import write_zoom_video
+
 zoom = sm.params.zoom
 
 
@@ -15,8 +16,7 @@ def keyframes():
     """Loaded lazily: the writer holds two keyframes at a time."""
     for path in sm.input:
         grid = load_grid(path)
-        w = grid.meta["window"]
-        yield grid.values, (w["x_min"], w["x_max"], w["y_min"], w["y_max"])
+        yield grid.values, grid.bounds
 
 
 frames = write_zoom_video(

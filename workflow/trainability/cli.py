@@ -17,6 +17,7 @@ from pathlib import Path
 from trainability.core.condition import AXES, GROUPS, Condition
 from trainability.core.engine import ARITHMETICS, DTYPES, ENGINES, available_cores
 from trainability.core.fields import add_arguments, from_arguments
+from trainability.core.flags import integer
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,27 +31,6 @@ def _one_line(text: str) -> str:
     """``text`` with control characters (newlines among them) escaped: echoed user input
     cannot break a one-line error."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-
-
-def _int_at_least(low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
-        return value
-
-    return parse
-
-
-def _refine_stride(text: str) -> int:
-    """0 (off) or a lattice stride of 2 or more."""
-    value = _int_at_least(0)(text)
-    if value == 1:
-        raise argparse.ArgumentTypeError("must be 0 (off) or an integer >= 2, got 1")
-    return value
 
 
 def _bound(text: str):
@@ -83,7 +63,7 @@ def _add_sweep(sub) -> None:
     )
     grid.add_argument(
         "--resolution",
-        type=_int_at_least(2),
+        type=integer(2),
         nargs="+",
         default=[128],
         metavar="N",
@@ -91,14 +71,14 @@ def _add_sweep(sub) -> None:
     )
     grid.add_argument(
         "--tile",
-        type=_int_at_least(0),
+        type=integer(0),
         nargs=2,
         metavar=("I", "J"),
         help="compute only tile (I, J) (row I, column J) of the split --tiles",
     )
     grid.add_argument(
         "--tiles",
-        type=_int_at_least(1),
+        type=integer(1),
         nargs=2,
         metavar=("TI", "TJ"),
         default=(1, 1),
@@ -128,19 +108,19 @@ def _add_sweep(sub) -> None:
     )
     eng.add_argument(
         "--chunk",
-        type=_int_at_least(1),
+        type=integer(1),
         default=None,
         help="pixels per compiled chunk (default: 128 on CPU, 16384 on GPU)",
     )
     eng.add_argument(
         "--threads",
-        type=_int_at_least(1),
+        type=integer(1),
         default=available_cores(),
         help="chunks computed side by side (default: the cores this process may use, %(default)s)",
     )
     eng.add_argument(
         "--refine",
-        type=_refine_stride,
+        type=integer(2, off=0),
         default=0,
         metavar="S",
         help="label-only refinement: a lattice of every S-th pixel, then only the cells that may "
@@ -174,14 +154,17 @@ def _run_sweep(args) -> None:
         raise ValueError(f"argument --tile: must lie in the {args.tiles[0]}x{args.tiles[1]} split")
     cond = from_arguments(Condition, args)
     window = Window(*args.window, nx=nx, ny=ny)
-    engine = Engine(
-        name=args.engine,
-        dtype=args.dtype,
-        arithmetic=args.arithmetic,
-        chunk=args.chunk or default_chunk(),
+    engine = Engine.from_config(  # the flags named as a config's engine mapping
+        {
+            "name": args.engine,
+            "dtype": args.dtype,
+            "arithmetic": args.arithmetic,
+            "chunk": args.chunk,
+        },
+        default_chunk,
         threads=args.threads,
         early_exit=not args.no_early_exit,
-        refine=args.refine,
+        refine=args.refine,  # any grid's, not only keyframes'
     )
     engine = resolve(engine, cond, window)  # auto made concrete; float64x2's refusals
     axis_values(cond, window, engine.dtype)  # the precision guard and the axis ranges
@@ -219,10 +202,8 @@ def _run_render(args) -> None:
 
     _check_writable(args.out, "--out")
     grid = load_grid(args.grid)
-    window = grid.meta["window"]
-    bounds = (window["x_min"], window["x_max"], window["y_min"], window["y_max"])
     labels = axis_labels(grid.meta["condition"])
-    save_heatmap(args.out, grid.values, bounds, title=args.title, **labels)
+    save_heatmap(args.out, grid.values, grid.bounds, title=args.title, **labels)
 
 
 def _add_dimension(sub) -> None:
@@ -292,10 +273,10 @@ def _add_toy(sub) -> None:
     p.add_argument("--eps", type=float, required=True, help="ripple amplitude")
     p.add_argument("--wavelength", type=float, required=True, help="ripple wavelength L > 0")
     p.add_argument("--x0", type=float, default=1.0, help="initial point (all coordinates)")
-    p.add_argument("--dim", type=_int_at_least(1), default=1, help="parameter dimension d")
+    p.add_argument("--dim", type=integer(1), default=1, help="parameter dimension d")
     p.add_argument("--lr-max", type=float, default=1.5, help="largest learning rate")
-    p.add_argument("--levels", type=_int_at_least(2), default=16, help="grid of 2**levels + 1")
-    p.add_argument("--steps", type=_int_at_least(1), default=1000, help="gradient-descent steps")
+    p.add_argument("--levels", type=integer(2), default=16, help="grid of 2**levels + 1")
+    p.add_argument("--steps", type=integer(1), default=1000, help="gradient-descent steps")
     p.add_argument("--threshold", type=float, default=1e8, help="divergence loss (x dim)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_run_toy)
@@ -331,7 +312,7 @@ def _add_plan(sub) -> None:
         "a study over its budget as Snakemake would.",
     )
     p.add_argument("--configfile", default="config/config.yaml", help="the study's config")
-    p.add_argument("--cores", type=_int_at_least(1), default=None, help="default: all")
+    p.add_argument("--cores", type=integer(1), default=None, help="default: all")
     p.add_argument("--gpu", action="store_true", help="price tiles with the GPU figure")
     p.add_argument("--recalibrate", action="store_true", help="measure this machine again")
     p.add_argument(

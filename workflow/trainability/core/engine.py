@@ -23,17 +23,25 @@ double-double, every pixel as its float64 difference from it: a few times float6
 computes more conditions) or ``auto`` (perturbation where it supports the condition, else
 double-double); resolved when a sweep starts and recorded as the one used. It means nothing for
 the other dtypes.
+
+A study's config names the engine in its ``engine:`` mapping (workflow/schemas/config.schema.yaml):
+`Engine.from_config` is the one reading of it. There a null ``chunk`` is the machine's default
+(`trainability.train.sweep.default_chunk`) and ``refine`` refines zoom keyframes only.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 ENGINES = ("fused", "autodiff")
 DTYPES = ("float64", "float32", "float64x2", "auto")
 # float64x2's arithmetics; the first is the default (docs/precision.md)
 ARITHMETICS = ("doubledouble", "auto", "perturbation")
+# the keys of a config's engine mapping, as the schema declares them (tests/test_engine.py)
+CONFIG_KEYS = ("name", "dtype", "arithmetic", "chunk", "refine")
 
 
 def available_cores() -> int:
@@ -74,3 +82,27 @@ class Engine:
         refine = self.refine
         if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0 or refine == 1:
             raise ValueError(f"refine must be 0 (off) or an integer >= 2, got {self.refine!r}")
+
+    @classmethod
+    def from_config(
+        cls,
+        settings: Mapping[str, Any],
+        default_chunk: Callable[[], int],
+        *,
+        keyframe: bool = False,
+        **overrides: Any,
+    ) -> Engine:
+        """The engine a config's ``engine:`` mapping names (keys `CONFIG_KEYS`; an absent one
+        takes the field's default). A null ``chunk`` is ``default_chunk()``, the machine's
+        (`trainability.train.sweep.default_chunk`, asked only then); ``refine`` applies to zoom
+        keyframes only (``keyframe``), null being off. ``overrides`` then replace fields: a
+        zoom's dtype, a job's threads. An unknown key is refused in one line."""
+        unknown = sorted(set(settings) - set(CONFIG_KEYS))
+        if unknown:
+            raise ValueError(
+                f"engine: unknown key {unknown[0]!r}; the keys are {', '.join(CONFIG_KEYS)}"
+            )
+        fields = {k: settings[k] for k in ("name", "dtype", "arithmetic") if k in settings}
+        fields["chunk"] = settings.get("chunk") or default_chunk()
+        fields["refine"] = (settings.get("refine") or 0) if keyframe else 0
+        return cls(**{**fields, **overrides})

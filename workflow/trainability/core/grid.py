@@ -41,14 +41,29 @@ class Grid:
     meta: dict = field(default_factory=dict, kw_only=True)
 
     @property
+    def bounds(self) -> tuple:
+        """The window's (x_min, x_max, y_min, y_max) as `window_bounds` reads them."""
+        return window_bounds(self.meta)
+
+    @property
     def refined(self) -> bool:
         """Whether some labels were inferred, not computed (label-only refinement)."""
         return self.computed is not None and not bool(self.computed.all())
 
 
 GRID_KEYS = ("values", "converged", "x", "y", "diverged_at")
+BOUNDS = ("x_min", "x_max", "y_min", "y_max")  # the window's bounds in its metadata
 OPTIONAL_KEYS = ("probe", "blowup_at", "computed")
 NOT_COMPUTED = -2  # diverged_at and blowup_at of a pixel whose label was inferred
+
+
+def window_bounds(meta: dict) -> tuple:
+    """(x_min, x_max, y_min, y_max) of a grid's window from its metadata, as stored: numbers,
+    or decimal text where a bound is exact (`trainability.core.window.Window.to_dict`). Callers
+    convert as they need: `trainability.core.coordinates.coordinate` keeps every digit,
+    ``float`` rounds to the nearest double."""
+    window = meta["window"]
+    return tuple(window[key] for key in BOUNDS)
 
 
 def need_values(grid: Grid, what: str) -> None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trainability.core.grid import Grid, save_grid
+from trainability.core.grid import Grid, save_grid, window_bounds
 
 KEY_FIELDS = ("engine", "dtype", "chunk", "early_exit")
 
@@ -43,7 +43,7 @@ def grid_key(meta: dict) -> tuple[str, int, int] | None:
         w = meta["window"]
         definition = {
             "condition": meta["condition"],
-            "bounds": [float(w[k]) for k in ("x_min", "x_max", "y_min", "y_max")],
+            "bounds": [float(b) for b in window_bounds(meta)],
             "engine": {k: meta[k] for k in KEY_FIELDS},
             "versions": meta["versions"],
         }

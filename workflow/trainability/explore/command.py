@@ -3,26 +3,12 @@ registers `add_parser`)."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from trainability.core.engine import available_cores
+from trainability.core.flags import integer
 
 DEFAULT_CONDITION = "tanh_fullbatch"
-
-
-def _integer(low: int, high: int | None = None):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < low or (high is not None and value > high):
-            upper = "" if high is None else f" and <= {high}"
-            raise argparse.ArgumentTypeError(f"must be an integer >= {low}{upper}, got {text!r}")
-        return value
-
-    return parse
 
 
 def add_parser(sub) -> None:
@@ -42,22 +28,22 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--port",
-        type=_integer(0, 65535),
+        type=integer(0, 65535),
         default=8765,
         help="port on 127.0.0.1 (a free one is chosen if it is taken; 0: any free port)",
     )
     p.add_argument(
-        "--coarse", type=_integer(2), default=16, help="pixels per side of the first pass"
+        "--coarse", type=integer(2), default=16, help="pixels per side of the first pass"
     )
     p.add_argument(
         "--max-resolution",
-        type=_integer(2, 4096),
+        type=integer(2, 4096),
         default=256,
         help="pixels per side of the last pass (each pass doubles the last)",
     )
     p.add_argument(
         "--threads",
-        type=_integer(1),
+        type=integer(1),
         default=min(available_cores(), 8),
         help="chunks computed side by side (does not change the results)",
     )
@@ -67,7 +53,7 @@ def add_parser(sub) -> None:
         help="directory of computed grids, kept between runs",
     )
     p.add_argument(
-        "--cache-size", type=_integer(1), default=1024, help="cache bound in MiB (oldest go first)"
+        "--cache-size", type=integer(1), default=1024, help="cache bound in MiB (oldest go first)"
     )
     p.add_argument(
         "--results",
@@ -103,13 +89,7 @@ def run(args) -> None:
         limits = Limits(args.coarse, args.max_resolution)
     except ValueError as err:
         raise ValueError(f"argument --coarse: {err}") from None
-    knobs = validated["engine"]
-    engine = Engine(
-        name=knobs["name"],
-        dtype=knobs["dtype"],
-        chunk=knobs["chunk"] or default_chunk(),
-        threads=args.threads,
-    )
+    engine = Engine.from_config(validated["engine"], default_chunk, threads=args.threads)
     cache = GridCache(args.cache, args.cache_size * 2**20)
     found = cache.index(args.results)
     explorer = Explorer(study, name, limits, engine, cache)

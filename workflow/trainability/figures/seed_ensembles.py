@@ -25,10 +25,8 @@ def save_ensembles_figure(path, ensembles: Sequence[dict]) -> None:
         grids = ens["grids"]
         labels = axis_labels(grids[0].meta["condition"])
         for ax, g in zip(row, grids, strict=False):
-            w = g.meta["window"]
-            bounds = (w["x_min"], w["x_max"], w["y_min"], w["y_max"])
             title = f"{ens['title']}\nseed {g.meta['seed']}"
-            plot_heatmap(ax, g.values, bounds, title=title, fontsize=6.5, **labels)
+            plot_heatmap(ax, g.values, g.bounds, title=title, fontsize=6.5, **labels)
         x, y = axis_coordinates(grids[0])
         extent = (x[0], x[-1], y[0], y[-1])
         p = probability_map(grids)

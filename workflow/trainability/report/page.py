@@ -24,7 +24,7 @@ import pandas as pd
 
 from trainability.analysis.tables import read_table
 from trainability.core.atomic import atomic_path
-from trainability.core.grid import load_grid
+from trainability.core.grid import load_grid, window_bounds
 from trainability.report.describe import OPTIMIZER_NAMES, SCALE_WORDS, condition_of, describe
 from trainability.report.inputs import ConditionFiles, ReportInputs
 from trainability.report.markup import cite, esc, fmt, html_table, slug
@@ -199,10 +199,11 @@ def _figure(path: Path | None, alt: str, caption: str = "") -> str:
 
 def _axis_cell(meta: dict, which: str) -> str:
     """``"lr_even, log [-1, 4]"``: the axis's hyperparameter, scale and window bounds."""
-    cond, w = condition_of(meta), meta["window"]
-    name = cond.axis_names["xy".index(which)]
-    scale = (cond.x_scale, cond.y_scale)["xy".index(which)]
-    bounds = f"[{w[f'{which}_min']:g}, {w[f'{which}_max']:g}]"
+    cond, axis = condition_of(meta), "xy".index(which)
+    name = cond.axis_names[axis]
+    scale = (cond.x_scale, cond.y_scale)[axis]
+    lo, hi = window_bounds(meta)[2 * axis : 2 * axis + 2]
+    bounds = f"[{lo:g}, {hi:g}]"
     return f"{name}, {scale}10 {bounds}" if scale == "log" else f"{name}, {scale} {bounds}"
 
 

@@ -218,11 +218,9 @@ def calibrate(engine: dict) -> Calibration:
     from trainability.toys.losses import ToyLoss, sweep_lr
     from trainability.train.sweep import Engine, default_chunk, forget_compiled, sweep
 
-    eng = Engine(
-        name=engine.get("name", "fused"),
-        # double-double is priced by a fixed factor of float64 (trainability.study.plan)
-        dtype=_timed_dtype(engine.get("dtype", "float64")),
-        chunk=engine.get("chunk") or default_chunk(),
+    # double-double is priced by a fixed factor of float64 (trainability.study.plan)
+    eng = Engine.from_config(
+        engine, default_chunk, dtype=_timed_dtype(engine.get("dtype", "float64"))
     )
     startup_s = _measure_startup()
     forget_compiled()  # a process that swept before (a test session, the explorer) compiles anew
