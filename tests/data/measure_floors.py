@@ -21,9 +21,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/
+sys.path.insert(0, str(HERE))  # tests/data/
 
 import test_golden  # noqa: E402
-sys.path.insert(0, str(HERE))
 from make_golden import versions  # noqa: E402
 
 
@@ -53,8 +53,11 @@ def main() -> None:
             "max_rel_value_diff_*: the largest relative value gap over the insensitive pixels "
             "(sensitivity <= 1e-8) whose labels agree. Written by tests/data/measure_floors.py."
         ),
-        "measured_with": {**versions(), "machine": platform.machine(),
-                          "python": platform.python_version()},  # fmt: skip
+        "measured_with": {
+            **versions(),
+            "machine": platform.machine(),
+            "python": platform.python_version(),
+        },  # fmt: skip
         "grids": grids,
     }
     (test_golden.GOLDEN / "floors.json").write_text(json.dumps(out, indent=1) + "\n")
