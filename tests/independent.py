@@ -183,7 +183,7 @@ def phi(activation: str, z):
     if activation == "identity":
         return z
     if activation == "sigmoid":
-        return 1.0 / (1.0 + jnp.exp(-ROOT2 * z))
+        return jax.nn.sigmoid(ROOT2 * z)  # the logistic function, stable where it saturates
     raise ValueError(activation)
 
 
