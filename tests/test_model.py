@@ -1,6 +1,7 @@
 """The network, its hand-written gradient and the reference seed scheme."""
 
 import math
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -128,6 +129,8 @@ def test_reference_seed_scheme(draws):
 # the last bit, and SHA-256 prefixes of the whole arrays' bytes (float64, int64 as numpy holds
 # them). jaxlib 0.4.23 turns the uniform bits into normals with an erf_inv that differs from
 # today's by one ulp in one of X's 4352 entries (X[35, 2]); the random bits themselves agree.
+# Today they are reproduced by tests/data/make_paper_draws.py from the independent reference's
+# draws (tests/independent.py), which test_paper_draws_come_from_the_independent_script checks.
 PAPER_DRAWS = {
     "W0[0, :3]": [1.8020351263179202, 0.5916661076542855, 2.012225912204863],
     "W1[:3, 0]": [0.481221237167072, 1.4184654277503403, 0.7514543794111577],
@@ -167,6 +170,21 @@ def test_default_draws_are_the_papers_2024_networks():
     # today's default draws other networks from the same seed
     today = init_problem(Condition(draws="partitionable"))
     assert not np.array_equal(today.weights[0], W0)
+
+
+def test_paper_draws_come_from_the_independent_script():
+    """The constants above are what tests/data/make_paper_draws.py computes with the
+    independent reference (tests/independent.py: its own seed scheme, no `trainability`), so
+    they do not rest on the library's own draws."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "data" / "make_paper_draws.py"
+    spec = importlib.util.spec_from_file_location("make_paper_draws", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    draws, sha256 = script.paper_draws()
+    assert draws == PAPER_DRAWS
+    assert sha256 == PAPER_SHA256
 
 
 def test_draws_refuse_a_jax_without_the_legacy_setting(monkeypatch):
