@@ -266,9 +266,7 @@ def test_a_view_is_the_sweep_byte_for_byte_and_a_revisit_is_a_cache_hit(live, st
     assert converged.tobytes() == expected.converged.astype(np.uint8).reshape(-1).tobytes()
 
     computed = explorer.worker.stats.computed
-    start = time.perf_counter()
     status, headers, again = _get(f"{base}/api/grid?{query}")
-    assert time.perf_counter() - start < 2.0
     assert status == 200 and json.loads(headers["X-Grid"])["source"] == "cache"
     assert again == body and explorer.worker.stats.computed == computed  # nothing computed
 
@@ -310,7 +308,9 @@ def test_a_left_view_stops_at_the_next_chunk_and_the_server_carries_on(live):
     second.close()  # the last one leaves: the job stops at the next chunk
     _wait(lambda: stats.cancelled == cancelled + 1, timeout=10)
     last = stats.last
-    assert last.stopped_at is not None and last.ended_at - last.stopped_at < 2.0
+    # no chunk starts after the stop but those already past the check as it came, one a thread
+    assert last.stopped_at is not None and last.ended_at is not None
+    assert last.chunks - last.chunks_at_stop <= explorer.engine.threads
     assert last.chunks < 8 * 80 / 4  # most of the grid was never computed
     chunks = stats.chunks
     time.sleep(0.3)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from trainability.cli import build_parser, main
@@ -308,6 +308,7 @@ OUT_NAMES = ["x.npz", "ä ö.npz", "sub/dir/x.npz", "a/../b.npz", "名前.npz", 
     st.sampled_from(OUT_NAMES),
     st.booleans(),
 )
+@example(edits=[("--epsilon", ["0", "\x1f0"])], out="x.npz", bogus=False)  # found locally
 def test_sweep_arguments_are_accepted_or_refused_in_one_line(tmp_path_factory, edits, out, bogus):
     """`sweep` with a tiny base grid and some flags given odd values (or an unknown flag): exit
     0 with the grid written, or exit 2 with one line naming the flag and nothing written."""
@@ -331,7 +332,11 @@ def test_sweep_arguments_are_accepted_or_refused_in_one_line(tmp_path_factory, e
     assert len(lines) == 1 and lines[0].startswith("trainability") and "Traceback" not in err
     named = [f for f, _ in edits] + ["--bogus", "--out", "--window", "--resolution"]
     words = {n for f in named for n in (f, f[2:], f[2:].replace("-", "_"))}
-    words |= {f"unrecognized arguments: {v}".rstrip() for _, vs in edits for v in vs}
+    # the refusal shows an unprintable character as its escape (cli._one_line): "\\x1f", not 0x1f
+    shown = {
+        "".join(c if c.isprintable() else repr(c)[1:-1] for c in v) for _, vs in edits for v in vs
+    }
+    words |= {f"unrecognized arguments: {v}".rstrip() for v in shown}
     assert any(w in lines[0] for w in words) or "arguments are required" in lines[0], lines[0]
     assert sorted(p.name for p in workdir.rglob("*")) == ["dir"], list(workdir.rglob("*"))
 

@@ -78,6 +78,38 @@ def slurm_cluster(tmp_path_factory):
         subprocess.run([str(CLUSTER), "stop"], env=env, capture_output=True, timeout=120)
 
 
+def _processes_mentioning(text: str) -> dict[int, str]:
+    """Live processes whose command line contains ``text`` (this one excepted): pid → cmdline."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        if text in cmdline:
+            found[int(entry.name)] = cmdline.strip()
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_processes(tmp_path):
+    """After each test, no process of its run is left behind: every command these tests start
+    names the test's own folder, so one still running 30 s later is an orphan. It is killed,
+    and the test fails naming it."""
+    yield
+    deadline = time.time() + 30
+    while (left := _processes_mentioning(str(tmp_path))) and time.time() < deadline:
+        time.sleep(0.5)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert not left, f"processes left behind: {left}"
+
+
 def snakemake_cmd(workdir, configfile, *args):
     # SIGTERM makes Snakemake wait for its jobs; SIGKILL 10 s later
     return ["timeout", "-k", "10", str(RUN_LIMIT_S),

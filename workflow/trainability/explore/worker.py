@@ -38,6 +38,7 @@ class Job:
     waiters: int = 1
     chunks: int = 0  # chunks started
     stopped_at: float | None = None  # time.monotonic() when the last waiter left
+    chunks_at_stop: int | None = None  # chunks started by then
     ended_at: float | None = None  # when the job's thread let go of it
     seconds: float | None = None  # compute time of a finished grid
 
@@ -80,6 +81,7 @@ class Worker:
             job.waiters -= 1
             if job.waiters == 0 and not job.future.done():
                 job.stopped_at = time.monotonic()
+                job.chunks_at_stop = job.chunks
                 job.stop.set()
                 if self._jobs.get(job.key) is job:
                     del self._jobs[job.key]
