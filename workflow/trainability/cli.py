@@ -216,6 +216,13 @@ def _add_dimension(sub) -> None:
     )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--extrapolate",
+        action="store_true",
+        help="the FILEs are one object at several resolutions (each its own image): measure "
+        "each and extrapolate to infinite resolution, D(n) = D_inf - a n^-1/2 "
+        "(docs/dimension.md, section 7)",
+    )
     p.set_defaults(run=_run_dimension)
 
 
@@ -240,6 +247,11 @@ def _run_dimension(args) -> None:
             except (OSError, ValueError) as err:
                 raise ValueError(f"cannot read {path} as an .npy array: {err}") from None
     dims = {field.ndim for field in fields}
+    if args.extrapolate:
+        if dims != {2}:
+            raise ValueError("--extrapolate takes 2-D fields (one per resolution)")
+        _print_extrapolation(args, fields)
+        return
     if dims == {1} and len(fields) == 1:
         result = alpha_1d(fields[0]).to_dict()
         text = f"alpha = {result['alpha']:.4f} +- {result['alpha_stderr']:.4f}"
@@ -259,6 +271,37 @@ def _run_dimension(args) -> None:
     else:
         raise ValueError("give 2-D fields (one or more) or a single 1-D label array")
     print(json.dumps(result) if args.json else text)
+
+
+def _print_extrapolation(args, fields) -> None:
+    """``dimension --extrapolate``: each image's estimate, then the extrapolation (or why not)."""
+    import json
+
+    from trainability.analysis.extrapolation import extrapolate_images, resolution
+    from trainability.analysis.tables import format_estimate, refusal_headline
+
+    raw, result = extrapolate_images(fields)
+    images = [
+        {
+            "file": path,
+            "resolution": resolution(field),
+            "median_local_slope": est.median_local_slope,
+            "median_ci": None if est.median_ci is None else list(est.median_ci),
+            "refused": est.refused,
+        }
+        for path, field, est in zip(args.files, fields, raw, strict=True)
+    ]
+    if args.json:
+        print(json.dumps({"images": images, **result.to_dict()}))
+        return
+    for image, est in zip(images, raw, strict=True):
+        d = refusal_headline(est.refused) or format_estimate(est.median_local_slope, est.median_ci)
+        print(f"{image['resolution']} px: D = {d} ({image['file']})")
+    d = (
+        result.refused
+        or f"D = {format_estimate(result.extrapolated, result.interval)} (95% interval)"
+    )
+    print(f"extrapolated (n -> infinity): {d}")
 
 
 def _add_toy(sub) -> None:

@@ -191,3 +191,26 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return repr(float(value))
     return str(value)
+
+
+VERDICTS = ("agrees", "lower", "higher")
+
+
+def verdict(interval, paper_value) -> str:
+    """How our interval stands to the paper's value: ``"agrees"`` when the value lies inside
+    ``[low, high]`` (ends included), ``"lower"`` when the whole interval lies below it,
+    ``"higher"`` when above.  Raises ValueError for a missing or non-finite bound or value, or
+    an interval whose low end exceeds its high end."""
+    if interval is None:
+        raise ValueError("no interval to compare with the paper's value (a refused estimate).")
+    low, high = interval
+    values = (low, high, paper_value)
+    if any(v is None or not math.isfinite(v) for v in values):
+        raise ValueError(f"interval {interval!r} and paper value {paper_value!r} must be finite.")
+    if low > high:
+        raise ValueError(f"interval [{low}, {high}] has its low end above its high end.")
+    if paper_value < low:
+        return "higher"
+    if paper_value > high:
+        return "lower"
+    return "agrees"
