@@ -17,6 +17,7 @@ import yaml
 from conftest import CHROMIUM, CHROMIUM_ARGS, REPO, playwright_or_skip
 
 from trainability.cli import main
+from trainability.core.condition import Condition
 from trainability.core.grid import Grid, load_grid, merge_tiles, save_grid
 from trainability.core.precision import min_width
 from trainability.core.window import Window
@@ -171,6 +172,23 @@ def test_cache_key_is_shared_with_the_workflows_files(study, tmp_path):
     ]
     assert len({grid_key(m) for m in other} | {key}) == 5
     assert grid_key(sweep_meta(cond, window, Engine(chunk=128, threads=3), None, (1, 1))) == key
+
+
+def test_the_cache_key_tells_arithmetics_and_exact_bounds_apart():
+    """float64x2 grids of one window in two arithmetics, and two windows whose exact bounds
+    round to the same doubles, are different grids: they must never share a cache entry."""
+    cond = Condition(width=2, steps=5)
+    deep = Window("0.1", "0.1000000000000000000001", "1", "1.0000000000000000000001", 4, 4)
+    deeper = Window("0.1", "0.1000000000000000000002", "1", "1.0000000000000000000001", 4, 4)
+    assert [float(b) for b in deep.bounds] == [float(b) for b in deeper.bounds]
+    metas = [
+        sweep_meta(cond, deep, Engine(dtype="float64x2", arithmetic=a, chunk=128), None, (1, 1))
+        for a in ("doubledouble", "perturbation")
+    ]
+    metas.append(
+        sweep_meta(cond, deeper, Engine(dtype="float64x2", chunk=128), None, (1, 1))
+    )
+    assert len({grid_key(m) for m in metas}) == 3
 
 
 def test_cache_is_bounded_and_evicts_the_least_recently_used(study, tmp_path):

@@ -33,6 +33,7 @@ import numpy as np
 from trainability.core.grid import Grid, save_grid, window_bounds
 
 KEY_FIELDS = ("engine", "dtype", "chunk", "early_exit")
+OPTIONAL_KEY_FIELDS = ("arithmetic",)  # float64x2's; absent (None) from float64 grids
 
 
 def grid_key(meta: dict) -> tuple[str, int, int] | None:
@@ -43,8 +44,10 @@ def grid_key(meta: dict) -> tuple[str, int, int] | None:
         w = meta["window"]
         definition = {
             "condition": meta["condition"],
-            "bounds": [float(b) for b in window_bounds(meta)],
-            "engine": {k: meta[k] for k in KEY_FIELDS},
+            # exact bounds as their decimal text: two deep windows may round to one double
+            "bounds": [b if isinstance(b, str) else float(b) for b in window_bounds(meta)],
+            "engine": {k: meta[k] for k in KEY_FIELDS}
+            | {k: meta.get(k) for k in OPTIONAL_KEY_FIELDS},
             "versions": meta["versions"],
         }
         nx, ny = int(w["nx"]), int(w["ny"])
