@@ -43,7 +43,9 @@ TRUE_DIMENSION = {
 
 def rasterise(poly: np.ndarray, n: int) -> np.ndarray:
     """Even-odd fill of a closed polygon (vertices (x, y) in px) at the pixel centres of an
-    n x n image (the scanline fill of ``tests/test_dimension.py``)."""
+    n x n image. Scanline: each edge crossing the row through y_c = r + 0.5 contributes its
+    x-intersection; a pixel is inside iff an odd number of crossings lie left of its centre
+    (the half-open rule [y_lo, y_hi) avoids counting a vertex twice)."""
     x0, y0 = poly[:, 0], poly[:, 1]
     x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
     ylo, yhi = np.minimum(y0, y1), np.maximum(y0, y1)

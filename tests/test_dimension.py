@@ -8,6 +8,7 @@ import json
 import re
 from types import SimpleNamespace
 
+import fractals
 import numpy as np
 import pytest
 
@@ -51,29 +52,9 @@ def pixel_centres(n: int = N) -> tuple[np.ndarray, np.ndarray]:
 
 
 def rasterise(poly: np.ndarray, n: int = N) -> np.ndarray:
-    """Even-odd fill of a closed polygon (vertices (x, y) in px) at pixel centres.
-
-    Scanline: each edge crossing the row through y_c = r + 0.5 contributes its
-    x-intersection; a pixel is inside iff an odd number of crossings lie left of
-    its centre (half-open rule [y_lo, y_hi) avoids double-counting vertices).
-    """
-    x0, y0 = poly[:, 0], poly[:, 1]
-    x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
-    ylo, yhi = np.minimum(y0, y1), np.maximum(y0, y1)
-    r_lo = np.ceil(ylo - 0.5).astype(int)
-    r_hi = np.ceil(yhi - 0.5).astype(int)  # exclusive
-    nrow = np.clip(r_hi, 0, n) - np.clip(r_lo, 0, n)
-    nrow = np.maximum(nrow, 0)
-    e = np.repeat(np.arange(poly.shape[0]), nrow)
-    start = np.repeat(np.clip(r_lo, 0, n), nrow)
-    row = start + np.arange(e.size) - np.repeat(np.cumsum(nrow) - nrow, nrow)
-    yc = row + 0.5
-    t = (yc - y0[e]) / (y1[e] - y0[e])
-    xc = x0[e] + t * (x1[e] - x0[e])
-    col = np.clip(np.ceil(xc - 0.5).astype(int), 0, n)  # first pixel centre >= xc
-    diff = np.zeros((n, n + 1), dtype=np.int64)
-    np.add.at(diff, (row, col), 1)
-    return (np.cumsum(diff, axis=1)[:, :n] % 2).astype(bool)
+    """Even-odd fill of a closed polygon (vertices (x, y) in px) at pixel centres
+    (`fractals.rasterise`, shared with the extrapolation's known fractals)."""
+    return fractals.rasterise(poly, n)
 
 
 def koch_snowflake(iterations: int, n: int = N) -> np.ndarray:
