@@ -124,6 +124,7 @@ def fake_results(tmp_path):
     _mp4(res / "cond_a" / "zoom.mp4")
     _png(res / "figures" / "paper_conditions.png", 90)
     _png(res / "figures" / "activations.png", 120)
+    _png(res / "figures" / "optimizers.png", 140)  # a group of the config, not the follow-up's
     _png(res / "toys" / "strip.png", 200)
     (res / "toys" / "strip.csv").write_text("loss,alpha\nmultiplicative,0.93\n")
     (res / "tables").mkdir()
@@ -151,6 +152,7 @@ FAKE_INPUTS = {  # the fake tree's files, named as the report rule names them
     "cond_b.dimension": "cond_b/dimension.csv",
     "figure.paper_conditions": "figures/paper_conditions.png",
     "figure.activations": "figures/activations.png",
+    "figure.optimizers": "figures/optimizers.png",
     "toy_figure.strip": "toys/strip.png",
     "toy_table.strip": "toys/strip.csv",
     "table.fractal_dimensions": "tables/fractal_dimensions.csv",
@@ -222,6 +224,10 @@ def test_sections_per_condition(fake_results):
     assert 'id="followup-activations"' in text and 'href="#table-activations"' in text
     for absent in ("architectures", "perturbations", "lyapunov"):
         assert f'id="followup-{absent}"' not in text
+    # a group of the config's own (optimizers, the deep zoom) is filed beyond the papers, not
+    # under the follow-up report's heading
+    assert "optimizers" not in _section(text, "followup")
+    assert 'id="extension-optimizers"' in _section(text, "extensions")
     assert 'id="toys-strip"' in text and "multiplicative" in text
     assert 'id="table-fractal-dimensions"' in text and 'id="table-activations"' in text
     # the methods table comes from the grids' metadata, the full config is printed
@@ -230,7 +236,7 @@ def test_sections_per_condition(fake_results):
     assert "&quot;conditions&quot;" in methods
     # every image is an inline PNG identical to its file
     images = [a["src"] for t, a in page.tags if t == "img"]
-    assert len(images) == 6  # paper figure, 2 overviews, keyframe strip, activations, toys
+    assert len(images) == 7  # paper figure, 2 overviews, strip, activations, optimizers, toys
     paper = (fake_results / "figures" / "paper_conditions.png").read_bytes()
     decoded = [base64.b64decode(src.split(",", 1)[1]) for src in images]
     assert all(src.startswith("data:image/png;base64,") for src in images)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -314,3 +315,15 @@ def test_a_config_file_replaces_the_default_study():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "results/tanh_minibatch/" in result.stdout
     assert "relu_fullbatch" not in result.stdout
+
+
+def test_a_group_figure_shows_the_deepest_keyframe_of_a_member_that_zooms(tmp_path):
+    """The default study's deep_zoom group is one condition zoomed 25 decades deep: its figure
+    must draw the deepest keyframe (its 16² overview is context, not what the title promises)."""
+    result = snakemake(
+        tmp_path, "-n", "results/figures/deep_zoom.png", configfile=REPO / "config" / "config.yaml"
+    )
+    job = result.stdout.split("rule family_figure:", 1)[1].split("\n\n", 1)[0]
+    inputs = re.search(r"input: (.*)", job).group(1).split(", ")
+    assert "results/tanh_deep_zoom/zoom/keyframe_04.npz" in inputs, job
+    assert not any(path.endswith("overview.npz") for path in inputs), job

@@ -170,6 +170,14 @@ def condition_targets(condition):
     return targets
 
 
+def family_grid(condition):
+    """The grid a family figure shows of a condition: its deepest zoom keyframe where it zooms
+    (a zooming condition is about its zoom; its overview is context), else its overview."""
+    if STUDY[condition].zoom is not None:
+        return keyframe_files(condition, "npz")[-1]
+    return f"results/{condition}/overview.npz"
+
+
 def family_layout(family):
     """[rows, columns] of a family's figure: depths x widths for the architectures."""
     if family == "architectures":

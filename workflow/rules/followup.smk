@@ -4,11 +4,10 @@
 
 
 rule family_figure:
-    """One follow-up family as a panel figure (titles with dimensions) and a table."""
+    """One family of conditions as a panel figure (titles with dimensions) and a table: each
+    member's overview, or its deepest zoom keyframe where it zooms (`family_grid`)."""
     input:
-        grids=lambda w: expand(
-            rules.merge_tiles.output[0], condition=FAMILIES[w.family], grid="overview"
-        ),
+        grids=lambda w: [family_grid(c) for c in FAMILIES[w.family]],
         dimensions=lambda w: expand(
             rules.dimension.output[0], condition=FAMILIES[w.family]
         ),

@@ -49,6 +49,7 @@ LIU_PAPER = (
 )
 
 # The follow-up report's figures, in the order the report discusses them.
+EXTENSIONS_ID, EXTENSIONS_TITLE = "extensions", "Beyond the papers"
 FOLLOWUP_FIGURES = {
     "activations": "Activation functions: one trainability heatmap per activation.",
     "architectures": "Width × depth: one heatmap per architecture.",
@@ -322,17 +323,32 @@ def _followup_section(figures: dict[str, Path], tables: dict[str, Path]) -> str:
             parts.append(
                 f'<p class="note">Table: <a href="#table-{esc(slug(name))}">{esc(name)}</a>.</p>'
             )
-    known = {"paper_conditions", "overviews", "seeds", *FOLLOWUP_FIGURES}
-    for name, path in figures.items():
-        if name not in known:
-            parts.append(f"<h3>{esc(name.replace('_', ' '))}</h3>")
-            parts.append(figure(path, name, f"figures/{path.name}"))
     if not parts:
         return ""
     return (
         '<section id="followup"><h2>The follow-up report (ASU): activations, architectures, '
         "perturbations, Lyapunov exponents</h2>"
         f"<p>{cite(ASU_REPORT)}</p>" + "".join(parts) + "</section>"
+    )
+
+
+def _extensions_section(figures: dict[str, Path]) -> str:
+    """The config's other condition groups (optimizers, the deep zoom, ...): this project's own
+    studies, not the follow-up report's, each under its group's name."""
+    known = {"paper_conditions", "overviews", "seeds", *FOLLOWUP_FIGURES}
+    parts = []
+    for name, path in figures.items():
+        if name not in known:
+            parts.append(f'<h3 id="extension-{esc(slug(name))}">{esc(name.replace("_", " "))}</h3>')
+            parts.append(figure(path, name, f"figures/{path.name}"))
+    if not parts:
+        return ""
+    return (
+        f'<section id="{EXTENSIONS_ID}"><h2>{EXTENSIONS_TITLE}</h2>'
+        "<p>Condition groups of this study beyond the papers' (the config's <code>group</code> "
+        "key): each member's deepest zoom keyframe where it has a zoom, else its overview.</p>"
+        + "".join(parts)
+        + "</section>"
     )
 
 
@@ -419,6 +435,7 @@ def render_report(
     overviews = [_overview(c) for c in conditions]  # each grid read once
     tables_html = _tables_section(inputs.table)
     followup_html = _followup_section(inputs.figure, inputs.table)
+    extensions_html = _extensions_section(inputs.figure)
     toys_html = _toys_section(inputs.toy_figure, inputs.toy_table)
     seeds_html = seeds_section(inputs.figure, inputs.table)
     paper_fig = _figure(
@@ -438,6 +455,7 @@ def render_report(
     toc += [(f"condition-{slug(c.name)}", c.title) for c in conditions]
     toc += [(SEEDS_ID, SEEDS_TITLE)] if seeds_html else []
     toc += [("followup", "Follow-up report")] if followup_html else []
+    toc += [(EXTENSIONS_ID, EXTENSIONS_TITLE)] if extensions_html else []
     toc += [("toys", "Cosine-perturbed quadratics")] if toys_html else []
     toc += [("tables", "Tables")] if tables_html else []
     toc += [("provenance", "Provenance")]
@@ -477,6 +495,7 @@ def render_report(
         "</section>",
         seeds_html,
         followup_html,
+        extensions_html,
         toys_html,
         tables_html,
         _provenance_section(prov, times),
