@@ -44,19 +44,25 @@ from functools import lru_cache
 
 import numpy as np
 
-from trainability.core.condition import Condition
+from trainability.core.condition import ACTIVATIONS, Condition
 from trainability.numerics.jax64 import jax, jnp
 from trainability.numerics.number_systems import FLOAT, NumberSystem
 
 SQRT2 = math.sqrt(2.0)
-ACTIVATIONS = ("tanh", "relu", "identity", "sigmoid")
 MINIBATCH_SEED = 42
 PROBE_SEED = -1234567
 DRAW_BATCH = 128  # pixels per compiled per-pixel draw (`draw_per_pixel`)
 
 
 def activate(name: str, z, numbers: NumberSystem = FLOAT):
-    """φ(z) for the named activation (with the reference's √2 gains), in ``numbers``."""
+    """φ(z) for the named activation (with the reference's √2 gains), in ``numbers``.
+
+    A new activation is its φ here, its φ' in `activation_slope` and its name in
+    `trainability.core.condition.ACTIVATIONS`; every engine and arithmetic then has it. A
+    function neither number system offers yet goes into `trainability.numerics.number_systems`
+    (double-double needs it to ~2⁻¹⁰⁶, or `trainability.core.precision` refuses the activation
+    for float64x2); perturbation refuses it until its δφ is derived
+    (`trainability.train.arithmetics.perturbation.activation_delta`)."""
     if name == "tanh":
         return numbers.tanh(z * SQRT2)
     if name == "relu":
