@@ -20,7 +20,7 @@ from trainability.analysis.extrapolation import (
     extrapolate,
     extrapolate_images,
 )
-from trainability.analysis.tables import verdict
+from trainability.analysis.tables import resolution_summary, verdict
 from trainability.cli import main
 
 RESOLUTIONS = (64, 128, 256, 512, 1024, 2048)  # the study's resolutions, and one more
@@ -165,3 +165,28 @@ def test_cli_extrapolate(tmp_path, capsys):
     # without --extrapolate images of different sizes are still one zoom sequence: an error
     assert main(["dimension", *paths]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def _row(name, side, d, half, paper):
+    return {"condition": name, "title": name, "paper": paper, "resolution": f"{side}x{side}",
+            "median_local_slope": d, "median_ci_low": None if d is None else d - half,
+            "median_ci_high": None if d is None else d + half}  # fmt: skip
+
+
+def test_the_resolution_summary_verdicts_follow_from_its_numbers():
+    """Rows on D(n) = 1.5 − 2/√n exactly (128, 256, 512 px; 64 px refused): the summary
+    extrapolates to 1.5 with an interval around it, and each verdict is what its interval says
+    of the paper's value — for the raw estimate at the largest resolution as for the
+    extrapolation. A condition with too few resolutions keeps its raw verdict and says why it
+    has no extrapolation."""
+    exact = {n: 1.5 - 2 / math.sqrt(n) for n in (128, 256, 512)}
+    rows = [_row("a", 64, None, 0, 1.5)] + [_row("a", n, d, 0.02, 1.5) for n, d in exact.items()]
+    rows += [_row("b", n, 1.2, 0.05, 1.55) for n in (128, 256)]
+    a, b = resolution_summary(rows)
+    assert a["largest"] == 512 and a["raw"] == pytest.approx(exact[512])
+    assert a["extrapolated"] == pytest.approx(1.5, abs=1e-9)
+    assert a["extrapolated_ci_low"] <= 1.5 <= a["extrapolated_ci_high"]
+    assert a["verdict"] == verdict((a["extrapolated_ci_low"], a["extrapolated_ci_high"]), 1.5)
+    assert a["verdict"] == "agrees" and a["raw_verdict"] == "lower"  # 1.41 ± 0.02, below 1.5
+    assert b["raw_verdict"] == "lower" and "verdict" not in b
+    assert b["refused"].startswith("too few resolutions")

@@ -124,6 +124,10 @@ def test_resolution_study_refuses_what_it_cannot_measure(test_study):
         ("tanh_fullbatch", f"{n}x{n}") for n in resolutions
     ]
     assert (rows["dimension"] == "not enough scales").all()  # 16 and 24 px: no decade
+    summary = read_table(test_study / "results" / "tables" / "resolution_summary.csv")
+    (row,) = summary.to_dict("records")  # nothing measured: no estimate, no verdict, a reason
+    assert row["condition"] == "tanh_fullbatch" and row["refused"].startswith("too few resolutions")
+    assert all(row[k] in ("", None) or row[k] != row[k] for k in ("raw", "verdict", "raw_verdict"))
     assert (test_study / "results" / "figures" / "resolution_study.png").stat().st_size > 5000
 
 

@@ -51,6 +51,7 @@ if RESOLUTION_STUDY:
             ],
         output:
             csv="results/tables/resolution_study.csv",
+            summary="results/tables/resolution_summary.csv",
             png=report(
                 "results/figures/resolution_study.png",
                 category="Figures",

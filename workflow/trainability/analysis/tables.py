@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from trainability.analysis.dimension import estimate_2d
+from trainability.analysis.extrapolation import extrapolate
 from trainability.core.atomic import atomic_path
 from trainability.core.grid import phase_field
 
@@ -214,3 +215,61 @@ def verdict(interval, paper_value) -> str:
     if paper_value > high:
         return "lower"
     return "agrees"
+
+
+SUMMARY_COLUMNS = (
+    "condition", "title", "paper", "largest", "raw", "raw_ci_low", "raw_ci_high", "raw_verdict",
+    "extrapolated", "extrapolated_ci_low", "extrapolated_ci_high", "verdict", "refused",
+)  # fmt: skip
+
+
+def resolution_summary(rows: Iterable[Mapping]) -> list[dict]:
+    """One row per condition from the resolution study's rows (`dimension_row` per grid): the
+    estimate at the largest resolution that measured one, with its interval and `verdict`
+    against the paper's value; the extrapolation to infinite resolution over every measured
+    resolution (`trainability.analysis.extrapolation`), its interval and verdict, or why it is
+    refused. A verdict is blank where there is no interval or no paper value: it follows from
+    the numbers beside it and from nothing else."""
+    by_condition: dict[str, list[Mapping]] = {}
+    for row in rows:
+        by_condition.setdefault(row["condition"], []).append(row)
+    out = []
+    for name, mine in by_condition.items():
+        paper = _float(mine[0].get("paper"))
+        sides = [int(str(r["resolution"]).split("x")[0]) for r in mine]
+        estimates = [_float(r["median_local_slope"]) for r in mine]
+        intervals = [_interval(r) for r in mine]
+        measured = [k for k, e in enumerate(estimates) if e is not None]
+        row = {"condition": name, "title": mine[0].get("title", name), "paper": paper}
+        if measured:
+            k = max(measured, key=lambda i: sides[i])
+            low, high = intervals[k] or (None, None)
+            row.update(largest=sides[k], raw=estimates[k], raw_ci_low=low, raw_ci_high=high,
+                       raw_verdict=_verdict(intervals[k], paper))  # fmt: skip
+        fit = extrapolate(sides, estimates, intervals)
+        if fit.refused:
+            row["refused"] = fit.refused
+        else:
+            row.update(extrapolated=fit.extrapolated, extrapolated_ci_low=fit.interval[0],
+                       extrapolated_ci_high=fit.interval[1],
+                       verdict=_verdict(fit.interval, paper))  # fmt: skip
+        out.append(row)
+    return out
+
+
+def _float(value) -> float | None:
+    """A cell as a float, None where it holds no number."""
+    if value is None or value == "":
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _interval(row: Mapping) -> tuple[float, float] | None:
+    """A row's (median_ci_low, median_ci_high), None where either is missing."""
+    low, high = _float(row.get("median_ci_low")), _float(row.get("median_ci_high"))
+    return None if low is None or high is None else (low, high)
+
+
+def _verdict(interval, paper) -> str | None:
+    return None if paper is None or interval is None else verdict(interval, paper)

@@ -232,12 +232,17 @@ def save_lyapunov_figure(path, twin, maximal, converged, window) -> None:
     save_figure(fig, path)
 
 
-def save_resolution_figure(path, rows: list[dict], title: str = "") -> None:
+def save_resolution_figure(path, rows: list[dict], summary=(), title: str = "") -> None:
     """Dimension (median local slope) against grid side, one line per condition, each with
-    the paper's value as a dashed line of the same colour; refused estimates are left out."""
+    the paper's value as a dashed line of the same colour; refused estimates are left out.
+    ``summary`` (`trainability.analysis.tables.resolution_summary`): each condition's
+    extrapolation to infinite resolution drawn at the right edge with its interval."""
     fig = Figure(figsize=(6.4, 4.4), dpi=120)
     ax = fig.add_subplot()
     conditions = list(dict.fromkeys(row["condition"] for row in rows))
+    sides = [int(r["resolution"].split("x")[0]) for r in rows]
+    infinity = max(sides) * 2.5  # where n → ∞ is drawn
+    extrapolated = {s["condition"]: s for s in summary if s.get("extrapolated") is not None}
     for k, name in enumerate(conditions):
         mine = [r for r in rows if r["condition"] == name]
         side = np.array([int(r["resolution"].split("x")[0]) for r in mine])
@@ -248,9 +253,17 @@ def save_resolution_figure(path, rows: list[dict], title: str = "") -> None:
         paper = _number(mine[0]["paper"])
         if np.isfinite(paper):
             ax.axhline(paper, color=colour, ls="--", lw=1)
-    sides = [int(r["resolution"].split("x")[0]) for r in rows]
+        if name in extrapolated:
+            s = extrapolated[name]
+            d = s["extrapolated"]
+            err = [[d - s["extrapolated_ci_low"]], [s["extrapolated_ci_high"] - d]]
+            ax.errorbar([infinity], [d], yerr=err, fmt="s", color=colour, capsize=3)
     ax.set_xscale("log", base=2)
-    ax.set_xlim(min(sides) / 1.5, max(sides) * 1.5)
+    ax.set_xlim(min(sides) / 1.5, (infinity if extrapolated else max(sides)) * 1.5)
+    if extrapolated:
+        ax.axvline(max(sides) * 1.6, color="0.7", lw=0.8)
+        ax.text(infinity, 1.0, "n → ∞", ha="center", va="bottom", fontsize=7,
+                transform=ax.get_xaxis_transform())  # fmt: skip
     if not any(np.isfinite(_number(r["median_local_slope"])) for r in rows):
         ax.set_ylim(0.8, 2.1)
         ax.text(0.5, 0.5, "every estimate refused: " + (rows[0].get("refused") or "no number"),
