@@ -287,6 +287,7 @@ def test_koch_snowflake_512():
         assert r.refused is None and abs(r.median_local_slope - KOCH) < 0.08, r
         lo, hi = r.median_ci
         assert lo <= r.median_local_slope <= hi and hi - lo < 0.5
+        assert lo <= KOCH <= hi, (KOCH, r.median_ci)  # the true dimension, not only the estimate
 
 
 def test_straight_line_512():
@@ -379,17 +380,89 @@ def interval_cases():
     yield "mixed zoom", [blobs(128, 1), np.ones((128, 128)), x[:128, :128] - 64.5]
 
 
+# cases of interval_cases whose true boundary dimension is known and inside the median's interval
+# (the axis-aligned line and the random signs are known too, but their intervals have zero width
+# and miss it: test_the_interval_contains_the_true_dimension lists them)
+TRUE_IN_INTERVAL = {"koch 256": KOCH}
+
+
 @pytest.mark.parametrize("case", list(interval_cases()), ids=lambda c: c[0])
 def test_every_interval_contains_its_estimate(case):
     r = estimate_2d(case[1], n_boot=30, seed=3)
     assert r.refused is None, r.refused
     lo, hi = r.median_ci
     assert lo <= r.median_local_slope <= hi
+    if case[0] in TRUE_IN_INTERVAL:
+        assert lo <= TRUE_IN_INTERVAL[case[0]] <= hi, r.median_ci
     if r.fit_slope is not None:
         lo, hi = r.fit_ci
         assert lo <= r.fit_slope <= hi
     else:
         assert r.fit_ci is None and r.fit_refused.startswith(NOT_ENOUGH_SCALES)
+
+
+def _known(name: str, n: int):
+    return lambda: fractals.GENERATORS[name](n)
+
+
+# The interval measures how far the estimate moves with the box grid's placement and the choice
+# of images (docs/dimension.md, section 4): it holds the true dimension only where the
+# estimator's bias at that resolution is smaller than that spread. Measured (n_boot 30, seed 3):
+# the passing cases below hold it with a margin of at least 0.015. Left out: this Koch snowflake
+# at 512 px (margin 0.0007; test_koch_snowflake_512 checks another drawing at 512 px). Known
+# misses, kept as strict xfails so that a change in either direction is seen: the random-walk
+# hull, whose estimate stays ~0.05 high at 1024 px (docs/dimension.md: the raw interval covers 4/3
+# in 2 of 12 placements); an axis-aligned straight boundary, whose interval has zero width (no
+# placement moves an edge that lies between pixel columns) around a biased 1.004; the
+# least-squares fit of a circle, biased low by 0.02, more than its spread.
+TRUE_DIMENSION_CASES = [
+    pytest.param("median", _known("koch", 256), fractals.TRUE_DIMENSION["koch"], id="koch-256"),
+    pytest.param("median", _known("koch", 1024), fractals.TRUE_DIMENSION["koch"], id="koch-1024"),
+    pytest.param("median", _known("minkowski", 512), 1.5, id="minkowski-512"),
+    pytest.param(
+        "median", _known("rabbit", 512), fractals.TRUE_DIMENSION["rabbit"], id="rabbit-512"
+    ),
+    pytest.param(
+        "median", _known("rabbit", 1024), fractals.TRUE_DIMENSION["rabbit"], id="rabbit-1024"
+    ),
+    pytest.param("median", _known("smooth", 256), 1.0, id="smooth-blob-256"),
+    pytest.param("median", _known("smooth", 1024), 1.0, id="smooth-blob-1024"),
+    pytest.param("fit", _known("smooth", 1024), 1.0, id="smooth-blob-1024-fit"),
+    pytest.param("median", tilted_line, 1.0, id="tilted-line-1024"),
+    pytest.param(
+        "fit",
+        disc,
+        1.0,
+        id="disc-1024-fit",
+        marks=pytest.mark.xfail(strict=True, reason="fit 0.979, interval [0.963, 0.995]"),
+    ),
+    pytest.param(
+        "median",
+        _known("brownian", 1024),
+        4 / 3,
+        id="brownian-hull-1024",
+        marks=pytest.mark.xfail(strict=True, reason="estimate biased ~+0.05 at 1024 px"),
+    ),
+    pytest.param(
+        "median",
+        half_plane,
+        1.0,
+        id="axis-aligned-line-1024",
+        marks=pytest.mark.xfail(strict=True, reason="zero-width interval around 1.004"),
+    ),
+]
+
+
+@pytest.mark.parametrize("which, make, true", TRUE_DIMENSION_CASES)
+def test_the_interval_contains_the_true_dimension(which, make, true):
+    """The 95 % interval of a shape of known dimension holds that dimension, not only its own
+    estimate (which it holds by construction)."""
+    r = estimate_2d(make(), n_boot=30, seed=3)
+    assert r.refused is None, r.refused
+    interval = r.median_ci if which == "median" else r.fit_ci
+    assert interval is not None, r.fit_refused
+    lo, hi = interval
+    assert lo <= true <= hi, (true, interval)
 
 
 def test_no_bootstrap_no_interval():
