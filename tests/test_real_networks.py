@@ -283,3 +283,31 @@ def test_the_cli_sweeps_a_cnn_on_custom_axes(tmp_path):
     assert (meta["model"], meta["data"], meta["loss"]) == ("cnn", "digits", "cross-entropy")
     assert meta["lr_sources"] == ["lr_conv1", "field lr", "lr_dense"]
     assert grid.values.shape == (3, 3) and np.isfinite(grid.values).all()
+
+
+def test_the_paper_mlp_on_digits_equals_a_plain_loop():
+    """The mlp on digits takes the generic path: its layers' rates from lr_vs_lr (even, odd),
+    momentum from optax; here a loop of its own (mean-field layers, heavy ball by hand)."""
+    from trainability.models.networks import init_problem
+
+    cond = Condition(data="digits", width=8, dataset_size=40, steps=25, optimizer="momentum")
+    window = Window(-1, 2, -1, 2, nx=3, ny=3)
+    grid = sweep(cond, window)
+    x, y = digits(cond.dataset_size)
+    w0 = init_problem(cond).weights
+
+    def loss(ws):
+        h = jnp.tanh(np.sqrt(2) * (x @ ws[0]) / np.sqrt(64))
+        out = (h @ ws[1]) / np.sqrt(8) / np.sqrt(8)
+        return jnp.mean(optax.softmax_cross_entropy(out, y))
+
+    for r, c, lx, ly in pixel_rates(grid, [(0, 0), (1, 1), (2, 2), (0, 2)]):
+        ws, vs, losses = [jnp.asarray(w) for w in w0], [0.0, 0.0], []
+        for _ in range(cond.steps):
+            ell, g = jax.value_and_grad(loss)(ws)
+            losses.append(float(ell))
+            vs = [cond.momentum * v + gi for v, gi in zip(vs, g, strict=True)]
+            ws = [w - lr * v for w, lr, v in zip(ws, (lx, ly), vs, strict=True)]
+        value, converged = measure_trajectory(np.array(losses))
+        assert grid.converged[r, c] == converged
+        np.testing.assert_allclose(grid.values[r, c], value, rtol=1e-7)
