@@ -133,7 +133,7 @@ def test_flags_reach_the_condition():
         "final_lr_fraction": 0.2, "decay_every": 3, "decay_factor": 0.9, "residual": True,
         "lr_hidden": 0.0, "lr": 0.2, "offset": -0.5, "init_scale": 0.5, "x_axis": "momentum",
         "y_axis": "lr_output", "x_scale": "linear", "y_scale": "linear", "channels": 3,
-        "d_model": 8, "heads": 4, "loss": "mse",
+        "d_model": 16, "heads": 4, "loss": "mse",
     }  # fmt: skip
     # model and data away from theirs make the generic path, which refuses residual blocks,
     # per-pixel seeds, the probe and the offset set above: they get a condition of their own

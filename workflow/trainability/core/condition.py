@@ -367,7 +367,7 @@ class Condition:
         4, "network", "cnn: channels of both convolutions", low=1, needs=("model", ("cnn",))
     )
     d_model: int = integer(
-        16,
+        8,
         "network",
         "transformer: token width d (feed-forward width 2d)",
         low=1,
