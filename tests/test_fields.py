@@ -132,9 +132,15 @@ def test_flags_reach_the_condition():
         "weight_decay_mode": "decoupled", "schedule": "warmup", "warmup_steps": 2.5,
         "final_lr_fraction": 0.2, "decay_every": 3, "decay_factor": 0.9, "residual": True,
         "lr_hidden": 0.0, "lr": 0.2, "offset": -0.5, "init_scale": 0.5, "x_axis": "momentum",
-        "y_axis": "lr_output", "x_scale": "linear", "y_scale": "linear",
+        "y_axis": "lr_output", "x_scale": "linear", "y_scale": "linear", "channels": 3,
+        "d_model": 16, "heads": 4, "loss": "mse",
     }  # fmt: skip
-    assert set(values) == set(DECLARED)
+    # model and data away from theirs make the generic path, which refuses residual blocks,
+    # per-pixel seeds, the probe and the offset set above: they get a condition of their own
+    other = {"model": "cnn", "data": "digits"}
+    assert set(values) | set(other) == set(DECLARED)
+    argv = ["--out", "x.npz", "--model", "cnn", "--data", "digits"]
+    assert from_arguments(Condition, sweep_parser().parse_args(argv)) == Condition(**other)
     argv = ["--out", "x.npz"]
     for name, value in values.items():
         if value is True:
@@ -143,7 +149,7 @@ def test_flags_reach_the_condition():
             argv += [flag(name), str(value)]
     cond = from_arguments(Condition, sweep_parser().parse_args(argv))
     assert cond == Condition(**values)
-    assert all(getattr(cond, n) != d for n, (_, d) in DECLARED.items())
+    assert all(getattr(cond, n) != d for n, (_, d) in DECLARED.items() if n not in other)
 
 
 @pytest.mark.parametrize(
@@ -200,6 +206,8 @@ def test_read_with_names_the_fields_whose_needs_hold():
     assert read_with(Toy(mode="a"), "mode") == ("alpha",)
     assert read_with(Toy(mode="b"), "mode") == ("alpha", "beta")
     assert read_with(Toy(mode="c"), "mode") == ()
-    assert controlling(Condition) == ("optimizer", "schedule")
+    assert controlling(Condition) == ("optimizer", "schedule", "model")
+    assert read_with(Condition(), "model") == ()  # the mlp reads no setting of the others
+    assert read_with(Condition(model="cnn", data="digits"), "model") == ("channels",)
     assert read_with(Condition(optimizer="adam"), "optimizer") == ("beta1", "beta2", "adam_eps")
     assert read_with(Condition(schedule="step"), "schedule") == ("decay_every", "decay_factor")

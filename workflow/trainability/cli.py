@@ -57,9 +57,11 @@ def _add_sweep(sub) -> None:
         type=_bound,
         nargs=4,
         metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
-        default=(-3.0, 6.0, -3.0, 6.0),
+        default=None,
         help="bounds of the window: log10 values on a log axis, the values on a linear one; "
-        "read exactly from their decimal text (all digits reach the float64x2 engine)",
+        "read exactly from their decimal text (all digits reach the float64x2 engine) "
+        "(default: -3 6 -3 6, the paper's; with two learning-rate axes of the cnn -2 4 -2 4, "
+        "of the transformer -1 3 -1 3)",
     )
     grid.add_argument(
         "--resolution",
@@ -139,7 +141,7 @@ def _add_sweep(sub) -> None:
 def _run_sweep(args) -> None:
     from trainability.core.grid import save_grid
     from trainability.core.precision import resolve
-    from trainability.core.window import Window
+    from trainability.core.window import Window, default_bounds
     from trainability.study.plan import check_sweep_size
     from trainability.train.sweep import Engine, axis_values, default_chunk, sweep
 
@@ -153,7 +155,7 @@ def _run_sweep(args) -> None:
     ):
         raise ValueError(f"argument --tile: must lie in the {args.tiles[0]}x{args.tiles[1]} split")
     cond = from_arguments(Condition, args)
-    window = Window(*args.window, nx=nx, ny=ny)
+    window = Window(*(args.window or default_bounds(cond)), nx=nx, ny=ny)
     engine = Engine.from_config(  # the flags named as a config's engine mapping
         {
             "name": args.engine,

@@ -97,7 +97,7 @@ def twin_trajectory_exponent(
     step (`trainability.train.step`) with their own optimizer state and see the same minibatch
     sequence (the notebook would draw the twin's from other keys, but it only ran full batch).
     """
-    _check(chunk)
+    _check(chunk, cond)
     if not epsilon > 0:
         raise ValueError(f"epsilon must be > 0, got {epsilon}")
     pixels = _Pixels(cond, window, chunk)
@@ -138,7 +138,7 @@ def maximal_exponent(
     `initial_tangent` on the weights and zero on the optimizer state, the same for every
     pixel; the run starts from the weights `sweep` starts the pixel from.
     """
-    _check(chunk)
+    _check(chunk, cond)
     if not isinstance(renorm_every, int) or renorm_every < 1:
         raise ValueError(f"renorm_every must be an integer >= 1, got {renorm_every!r}")
     pixels = _Pixels(cond, window, chunk)
@@ -175,7 +175,12 @@ def initial_tangent(cond: Condition, tangent_seed: int = TANGENT_SEED) -> tuple[
     return tuple(p / norm for p in parts)
 
 
-def _check(chunk: int) -> None:
+def _check(chunk: int, cond: Condition) -> None:
+    if cond.generic:  # both estimators differentiate the mlp's own step
+        raise ValueError(
+            f"the Lyapunov estimators compute model mlp on data gaussian only, got model "
+            f"{cond.model} on data {cond.data}"
+        )
     if not isinstance(chunk, int) or chunk < 1:
         raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
 

@@ -17,6 +17,20 @@ Phase spaces (Sohl-Dickstein 2024, docs/methods.md §1):
   (W0 ← W0 + c − η∇ℓ(W0 + c)); ``"init"`` adds it once.
 - ``custom``: x = ``x_axis``, y = ``y_axis``, any two distinct names of `AXES`.
 
+Networks (``model``) and data (``data``): ``mlp`` is the paper's network (everything above);
+``cnn`` (two 3×3 convolutions and a dense readout, `trainability.models.cnn`) and
+``transformer`` (one attention block over an image's 8 rows, `trainability.models.transformer`)
+train on ``digits`` (scikit-learn's 8×8 handwritten digits, `trainability.models.datasets`),
+as the mlp may too (the image flattened to 64 inputs). Gaussian data trains with the mean
+squared error, digits with the cross-entropy of 10 classes. Each network's parameters fall
+into named *groups* (`MODEL_GROUPS`): the mlp's ``input``, ``hidden`` and ``output``
+matrices, the cnn's ``conv1``, ``conv2`` and ``dense`` layers, the transformer's
+``embedding``, ``attention``, ``feedforward`` and ``readout``. Any network but the mlp on
+gaussian data is trained by the generic path (`Condition.generic`,
+`trainability.train.arithmetics.generic`). ``lr_vs_lr`` is then the learning rate of the
+first group (x) against that of the last (y): (lr_conv1, lr_dense), (lr_embedding,
+lr_readout); the mlp's stays (lr_even, lr_odd).
+
 Each axis is sampled on a ``log`` scale (window bounds are log10 values, pixel values
 ``logspace``; the default and the paper's way) or a ``linear`` one (window bounds are the values
 themselves, pixel values ``linspace``): ``x_scale``, ``y_scale``. Every hyperparameter that is not
@@ -30,6 +44,9 @@ both name it):
 3. an axis ``lr_even`` (W_0, W_2, …) or ``lr_odd`` (W_1, W_3, …);
 4. an axis ``lr`` (every layer not named above);
 5. the field ``lr``.
+
+Learning rate of a group of the cnn or the transformer: the axis ``lr_<group>`` if there is
+one, else an axis ``lr``, else the field ``lr``.
 
 What a field does to training is written where it is done: `trainability.train.step` (one training
 step: offset, gradient, weight decay, learning rates, schedule), `trainability.train.optimizers`
@@ -67,6 +84,18 @@ WEIGHT_DECAY_MODES = ("l2", "decoupled")
 SCHEDULES = ("constant", "warmup", "cosine", "step")
 SCALES = ("log", "linear")
 MAX_DEPTH = 10_000
+MODELS = ("mlp", "cnn", "transformer")
+DATA = ("gaussian", "digits")
+LOSSES = ("mse", "cross_entropy")
+# the parameter groups of each network, input side first (each has an axis lr_<group>)
+MODEL_GROUPS = {
+    "mlp": ("input", "hidden", "output"),
+    "cnn": ("conv1", "conv2", "dense"),
+    "transformer": ("embedding", "attention", "feedforward", "readout"),
+}
+# scikit-learn's digits: 1797 images of 8×8 pixels, 10 classes (`trainability.models.datasets`)
+DIGITS_IMAGES, DIGITS_SIDE, DIGITS_CLASSES = 1797, 8, 10
+FEEDFORWARD_FACTOR = 2  # the transformer's feed-forward width, in units of d_model
 
 # The groups of fields, in the order the CLI and config/README.md list them: key -> title.
 GROUPS = {
@@ -104,7 +133,10 @@ def _axis_names() -> tuple[str, ...]:
     return tuple(AXES)
 
 
-LR_AXES = ("lr", "lr_input", "lr_output", "lr_hidden", "lr_even", "lr_odd")
+MLP_LR_AXES = ("lr_input", "lr_output", "lr_hidden", "lr_even", "lr_odd")
+GROUP_LR_AXES = tuple(f"lr_{g}" for m, groups in MODEL_GROUPS.items() if m != "mlp"
+                      for g in groups)  # fmt: skip
+LR_AXES = ("lr", *MLP_LR_AXES, *GROUP_LR_AXES)
 FIXED_LR = "field lr"
 FIXED_LR_HIDDEN = "field lr_hidden"
 
@@ -128,15 +160,23 @@ class Condition:
         "network",
         "hidden nonlinearity: tanh(√2z), √2·relu(z), z, sigmoid(√2z)",
     )
-    width: int = integer(16, "network", "hidden width n, also the input dimension", low=1)
-    depth: int = integer(
-        2, "network", "number of weight matrices (2 = one hidden layer, the paper's net)", low=1
+    width: int = integer(
+        16, "network", "mlp: hidden width n, also the input dimension on gaussian data", low=1
     )
-    target_dim: int = integer(1, "network", "output dimension", low=1)
+    depth: int = integer(
+        2,
+        "network",
+        "mlp: number of weight matrices (2 = one hidden layer, the paper's net)",
+        low=1,
+    )
+    target_dim: int = integer(
+        1, "network", "output dimension on gaussian data (digits: 10 classes)", low=1
+    )
     dataset_ratio: float = number(
         1.0,
         "data",
-        "data set size N = ratio × parameters / target_dim (identity: ratio × width)",
+        "data set size N = ratio × parameters / outputs (outputs: target_dim, or digits' 10 "
+        "classes; the identity mlp on gaussian data: ratio × width)",
         low=0,
         low_open=True,
     )
@@ -313,7 +353,49 @@ class Condition:
     residual: bool = boolean(
         False,
         "network",
-        "residual hidden-to-hidden blocks H_{i+1} = H_i + φ(Z_i)/√(depth − 2) (depth ≥ 3)",
+        "residual hidden-to-hidden blocks H_{i+1} = H_i + φ(Z_i)/√(depth − 2) (mlp, depth ≥ 3)",
+    )
+    model: str = choice(
+        "mlp",
+        MODELS,
+        "network",
+        "the network: mlp (the paper's), cnn (two 3×3 convolutions, a dense readout), "
+        "transformer (one attention block over the 8 rows of a digit); cnn and transformer "
+        "need data digits",
+    )
+    channels: int = integer(
+        4, "network", "cnn: channels of both convolutions", low=1, needs=("model", ("cnn",))
+    )
+    d_model: int = integer(
+        8,
+        "network",
+        "transformer: token width d (feed-forward width 2d)",
+        low=1,
+        needs=("model", ("transformer",)),
+    )
+    heads: int = integer(
+        2,
+        "network",
+        "transformer: attention heads, dividing d_model",
+        low=1,
+        needs=("model", ("transformer",)),
+    )
+    data: str = choice(
+        "gaussian",
+        DATA,
+        "data",
+        "gaussian: the paper's random inputs and targets (mlp only); "
+        "digits: the first N of scikit-learn's 1797 8×8 digits in their fixed order, "
+        "standardised, 10 classes",
+    )
+    loss: str | None = choice(
+        None,
+        LOSSES,
+        "training",
+        "mse: mean over points and outputs of (f(x) − y)² (one-hot y on digits); cross_entropy: "
+        "mean over points of −log softmax(f(x))_y (digits only); null: cross_entropy on "
+        "digits, mse on gaussian data",
+        nullable=True,
     )
     lr_hidden: float | None = number(
         None,
@@ -376,14 +458,21 @@ class Condition:
                 f"depth must be at most {MAX_DEPTH} (each layer is traced on its own), "
                 f"got {self.depth}"
             )
-        params = self.width * self.width * (self.depth - 1) + self.width * self.target_dim
-        if params >= 2**31:
-            raise ConditionError(
-                f"width {self.width}, depth {self.depth} and target_dim {self.target_dim} give "
-                f"2**31 or more parameters per network (16 GiB per pixel); make it smaller"
-            )
+        if self.model == "mlp":
+            params = self.width * self.width * (self.depth - 1) + self.width * self.target_dim
+            if params >= 2**31:
+                raise ConditionError(
+                    f"width {self.width}, depth {self.depth} and target_dim {self.target_dim} "
+                    f"give 2**31 or more parameters per network (16 GiB per pixel); make it "
+                    f"smaller"
+                )
+        self._check_network()
         if self.seed >= 2**32:  # folded into the noise keys as uint32 (model.perturb_weights)
             raise ConditionError(f"seed must be an integer below 2**32, got {self.seed}")
+        if self.residual and self.model != "mlp":
+            raise ConditionError(f"residual needs model mlp, got model {self.model!r}")
+        if self.lr_hidden is not None and self.model != "mlp":
+            raise ConditionError(f"lr_hidden needs model mlp, got model {self.model!r}")
         if self.residual and self.depth < 3:
             raise ConditionError(
                 f"residual needs depth >= 3 (hidden-to-hidden layers), got depth {self.depth}"
@@ -400,7 +489,68 @@ class Condition:
             raise ConditionError(
                 f"dataset_ratio {self.dataset_ratio} gives an empty data set; raise it"
             )
+        if self.data == "digits" and self.n_data > DIGITS_IMAGES:
+            asked = (
+                f"dataset_size {self.dataset_size}"
+                if self.dataset_size is not None
+                else f"dataset_ratio {self.dataset_ratio:g} (N = {self.n_data})"
+            )
+            raise ConditionError(
+                f"data digits has {DIGITS_IMAGES} images, but {asked} asks for more; lower it"
+            )
         self._check_axes()
+
+    def _check_network(self) -> None:
+        """The model's own settings, and what only the paper's network on gaussian data
+        computes (`generic`: the rest trains by the generic path, which refuses it here)."""
+        if self.model != "mlp" and self.data != "digits":
+            raise ConditionError(
+                f"model {self.model} needs data digits (its input is an 8×8 image), got data "
+                f"{self.data!r}"
+            )
+        if self.loss == "cross_entropy" and self.data != "digits":
+            raise ConditionError(
+                f"loss cross_entropy needs data digits (class labels), got data {self.data!r}"
+            )
+        if self.model == "transformer" and self.d_model % self.heads:
+            raise ConditionError(
+                f"heads must divide d_model {self.d_model}, got heads {self.heads}"
+            )
+        if self.model != "mlp":
+            params = sum(self.group_sizes.values())
+            if params >= 2**31:
+                raise ConditionError(
+                    f"model {self.model} with these settings has 2**31 or more parameters per "
+                    f"network; make channels or d_model smaller"
+                )
+        if not self.generic:
+            return
+        network = f"model {self.model} on data {self.data}"
+        for bad, what in (
+            (self.seed_mode == "per_pixel", "seed_mode per_pixel (use seed_mode shared)"),
+            (self.readout == "probe", "readout probe (use readout loss)"),
+            (self.phase_space == "offset_vs_lr" or self.offset != 0.0
+             or "offset" in (self.x_axis, self.y_axis),
+             "an input-weight offset (offset 0, no offset axis)"),
+        ):  # fmt: skip
+            if bad:
+                raise ConditionError(
+                    f"{network} does not support {what}: only model mlp on data gaussian has it"
+                )
+
+    @property
+    def objective(self) -> str:
+        """The loss trained: the field ``loss``, or by the data (cross-entropy on digits)."""
+        if self.loss is not None:
+            return self.loss
+        return "cross_entropy" if self.data == "digits" else "mse"
+
+    @property
+    def generic(self) -> bool:
+        """Whether the generic path trains this condition
+        (`trainability.train.arithmetics.generic`: any network by `jax.grad` and optax):
+        every network but the paper's mlp on gaussian data, which keeps its own fused path."""
+        return self.model != "mlp" or self.data != "gaussian"
 
     def _check_axes(self) -> None:
         if self.phase_space != "custom":
@@ -436,16 +586,18 @@ class Condition:
     @property
     def axis_names(self) -> tuple[str, str]:
         """Registry names of the (x, y) axes: the phase space's, or x_axis/y_axis if custom."""
-        if self.phase_space == "lr_vs_lr":
-            return ("lr_even", "lr_odd")
-        if self.phase_space == "offset_vs_lr":
-            return ("offset", "lr")
-        return (self.x_axis, self.y_axis)
+        return phase_axes(self.phase_space, self.model, self.x_axis, self.y_axis)
 
     def lr_sources(self) -> tuple[str, ...]:
-        """Where each layer's learning rate comes from: an axis name, `FIXED_LR_HIDDEN` or
-        `FIXED_LR` (the rules of the module docstring)."""
+        """Where the learning rate of each layer (the mlp) or each group (`MODEL_GROUPS`: the
+        other networks) comes from: an axis name, `FIXED_LR_HIDDEN` or `FIXED_LR` (the rules
+        of the module docstring)."""
         axes = [a for a in self.axis_names if a in LR_AXES]
+        if self.model != "mlp":
+            return tuple(
+                f"lr_{g}" if f"lr_{g}" in axes else "lr" if "lr" in axes else FIXED_LR
+                for g in MODEL_GROUPS[self.model]
+            )
         depth = self.depth
         names = {
             "lr": range(depth),
@@ -479,23 +631,62 @@ class Condition:
 
     @property
     def layer_shapes(self) -> tuple[tuple[int, int], ...]:
-        """(fan_in, fan_out) of each weight matrix: n×n hidden maps, then n×target_dim."""
+        """(fan_in, fan_out) of each weight matrix of the mlp: n×n hidden maps, then
+        n×outputs; on digits the first takes the 64 pixels."""
         n = self.width
-        return tuple((n, n if i < self.depth - 1 else self.target_dim) for i in range(self.depth))
+        shapes = [(n, n if i < self.depth - 1 else self.n_outputs) for i in range(self.depth)]
+        if self.data == "digits":
+            shapes[0] = (DIGITS_SIDE * DIGITS_SIDE, shapes[0][1])
+        return tuple(shapes)
+
+    @property
+    def group_sizes(self) -> dict[str, int]:
+        """Parameters of each group of the network (`MODEL_GROUPS`; tests/test_real_networks.py
+        checks them against the networks built): weights and biases of the cnn's 3×3
+        convolutions (1 → C → C channels, unpadded: 8×8 → 6×6 → 4×4) and of its dense map
+        from the C×4×4 features to 10 classes; the transformer's row embedding (8 → d, with
+        bias) and position table (8 × d), its attention's query, key, value and output maps
+        (d × d each, no biases), its feed-forward (d → 2d → d, with biases) and readout
+        (d → 10, with bias)."""
+        if self.model == "mlp":
+            sizes = [a * b for a, b in self.layer_shapes]  # depth 1: W_0 is the input layer
+            ends = {"output": sizes[-1]} if len(sizes) > 1 else {}
+            return {"input": sizes[0], "hidden": sum(sizes[1:-1]), **ends}
+        side, classes = DIGITS_SIDE, DIGITS_CLASSES
+        if self.model == "cnn":
+            c = self.channels
+            return {
+                "conv1": 9 * c + c,
+                "conv2": 9 * c * c + c,
+                "dense": c * (side - 4) ** 2 * classes + classes,
+            }
+        d, f = self.d_model, FEEDFORWARD_FACTOR * self.d_model
+        return {
+            "embedding": side * d + d + side * d,
+            "attention": 4 * d * d,
+            "feedforward": d * f + f + f * d + d,
+            "readout": d * classes + classes,
+        }
 
     @property
     def n_params(self) -> int:
-        return sum(a * b for a, b in self.layer_shapes)
+        return sum(self.group_sizes.values())
+
+    @property
+    def n_outputs(self) -> int:
+        """Outputs of the network: target_dim on gaussian data, 10 classes on digits."""
+        return DIGITS_CLASSES if self.data == "digits" else self.target_dim
 
     @property
     def n_data(self) -> int:
-        """Data set size N (docs/methods.md §1): explicit, else ratio × n_params / target_dim,
-        or ratio × width for the identity network (a linear map has `width` free directions)."""
+        """Data set size N (docs/methods.md §1): explicit, else ratio × n_params / outputs,
+        or ratio × width for the identity mlp on gaussian data (a linear map has `width` free
+        directions)."""
         if self.dataset_size is not None:
             return self.dataset_size
-        if self.activation == "identity":
+        if self.activation == "identity" and not self.generic:
             return int(self.width * self.dataset_ratio)
-        return int(self.n_params * self.dataset_ratio / self.target_dim)
+        return int(self.n_params * self.dataset_ratio / self.n_outputs)
 
     def replace(self, **changes) -> Condition:
         return dataclasses.replace(self, **changes)
@@ -504,14 +695,29 @@ class Condition:
         return dataclasses.asdict(self)
 
 
+def phase_axes(phase_space: str, model: str = "mlp", x_axis=None, y_axis=None):
+    """The (x, y) axis names of a phase space: lr_vs_lr's (lr_even, lr_odd) for the mlp, the
+    first and last group's learning rates for the other networks; offset_vs_lr's
+    (offset, lr); custom's (x_axis, y_axis)."""
+    if phase_space == "lr_vs_lr":
+        if model == "mlp":
+            return ("lr_even", "lr_odd")
+        groups = MODEL_GROUPS[model]
+        return (f"lr_{groups[0]}", f"lr_{groups[-1]}")
+    if phase_space == "offset_vs_lr":
+        return ("offset", "lr")
+    return (x_axis, y_axis)
+
+
 def _axes() -> dict[str, Axis]:
     """The registry: the learning-rate axes (each with lr's interval; lr and lr_hidden with
     their fields' titles and help texts), then every other field declared with ``axis=True``,
     its declared title, its help text as its meaning."""
     declared = specs(Condition)
     rates, hidden = declared["lr"][0], declared["lr_hidden"][0]
+    mlp = ("model", ("mlp",))
     out = {
-        name: Axis(name, title, meaning, rates.interval)
+        name: Axis(name, title, meaning, rates.interval, None if name == "lr" else mlp)
         for name, title, meaning in (
             ("lr", rates.title, rates.help),
             ("lr_input", "Input layer learning rate", "learning rate of the input matrix W_0"),
@@ -533,6 +739,15 @@ def _axes() -> dict[str, Axis]:
             ),
         )
     }
+    for model, groups in MODEL_GROUPS.items():
+        for group in groups if model != "mlp" else ():
+            out[f"lr_{group}"] = Axis(
+                f"lr_{group}",
+                f"{group.capitalize()} learning rate",
+                f"{model}: learning rate of the {group} group",
+                rates.interval,
+                ("model", (model,)),
+            )
     for name, (spec, _) in declared.items():
         if spec.axis and name not in out:
             out[name] = Axis(name, spec.title, spec.help, spec.interval, spec.needs)

@@ -128,12 +128,15 @@ def pixel_axes(cond: Condition, window, dtype: str):
 def unsupported(cond: Condition, engine_name: str, arithmetic: str) -> str | None:
     """What of ``cond`` float64x2's ``arithmetic`` does not compute, as ``"X (it computes Y
     only)"``, or None. Double-double computes the fused engine, gradient descent at a constant
-    learning rate, the loss readout and learning-rate axes (anything else would need its own
-    double-double state: momentum buffers, Adam moments, schedules and weight decay multiplying
-    η, axis values other than learning rates); perturbation computes a part of that (its
+    learning rate, the loss readout and learning-rate axes of the paper's mlp on gaussian
+    data (anything else would need its own double-double state: momentum buffers, Adam
+    moments, schedules and weight decay multiplying η, axis values other than learning rates;
+    or a network written over double-doubles: the cnn and the transformer are Equinox
+    modules in float64); perturbation computes a part of that (its
     recurrences are derived for these activations and plain layers, from one initial
     network)."""
     rules = [
+        (cond.generic, f"model {cond.model} on data {cond.data}", "model mlp on data gaussian"),
         (engine_name != "fused", f"engine {engine_name}", "engine fused"),
         (cond.optimizer != "gd", f"optimizer {cond.optimizer}", "optimizer gd"),
         (cond.weight_decay != 0.0, "weight_decay", "weight_decay 0"),

@@ -32,6 +32,25 @@ from trainability.core.precision import float64_guard
 from trainability.numerics.jax64 import jnp
 
 AXIS_BYTES = 64  # peak bytes per pixel of one side while its coordinates are computed
+PAPER_WINDOW = (-3.0, 6.0, -3.0, 6.0)  # log10 bounds: the paper's 9-decade overview
+# log10 bounds of a network's learning-rate plane that hold both phases at the defaults,
+# measured (docs/methods.md §9): the transformer's boundary crosses it; the cnn's tanh
+# network trains everywhere with the cross-entropy, its relu network and its mean squared
+# error diverge past η_dense ≈ 10^1 … 10^1.5, inside it
+LR_WINDOWS = {"mlp": PAPER_WINDOW, "cnn": (-2.0, 4.0, -2.0, 4.0),
+              "transformer": (-1.0, 3.0, -1.0, 3.0)}  # fmt: skip
+
+
+def default_bounds(cond) -> tuple[float, float, float, float]:
+    """The window a sweep of ``cond`` takes when none is given: its network's
+    learning-rate plane (`LR_WINDOWS`) when both axes are learning rates on log scales, else
+    the paper's overview bounds."""
+    from trainability.core.condition import LR_AXES
+
+    rates = all(name in LR_AXES for name in cond.axis_names)
+    if rates and (cond.x_scale, cond.y_scale) == ("log", "log"):
+        return LR_WINDOWS[cond.model]
+    return PAPER_WINDOW
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
 from trainability.core.atomic import atomic_path, save_figure
-from trainability.core.condition import AXES
+from trainability.core.condition import AXES, phase_axes
 
 __all__ = [
     "CMAP",
@@ -259,14 +259,14 @@ def _deep_edge_ticks(lo, hi, scale: str) -> tuple[str, str]:
 def axis_labels(condition: dict) -> dict:
     """Axis titles and scales of a condition (its ``to_dict()``): the titles of its two axes'
     declarations in `AXES` (lr_even and lr_odd, the paper's input and output layer learning
-    rates; offset and lr; or a custom phase space's x_axis and y_axis)."""
-    phase_space = condition.get("phase_space", "lr_vs_lr")
-    if phase_space == "offset_vs_lr":
-        names = ("offset", "lr")
-    elif phase_space == "custom":
-        names = (condition["x_axis"], condition["y_axis"])
-    else:
-        names = ("lr_even", "lr_odd")
+    rates, or the first and last groups' of another network; offset and lr; or a custom phase
+    space's x_axis and y_axis)."""
+    names = phase_axes(
+        condition.get("phase_space", "lr_vs_lr"),
+        condition.get("model", "mlp"),
+        condition.get("x_axis"),
+        condition.get("y_axis"),
+    )
     scales = (condition.get("x_scale", "log"), condition.get("y_scale", "log"))
     return {"xlabel": AXES[names[0]].title, "ylabel": AXES[names[1]].title, "scales": scales}
 

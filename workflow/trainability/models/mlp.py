@@ -97,7 +97,7 @@ class Problem:
     X: np.ndarray  # (N, width)
     Y: np.ndarray  # (N, target_dim)
     minibatches: np.ndarray | None  # (steps, batch_size) int indices, or None for full batch
-    x_probe: np.ndarray  # (1, width)
+    x_probe: np.ndarray | None  # (1, width); None: no probe (the other networks)
 
 
 def random_draws(draws: str):
@@ -137,14 +137,21 @@ def _draw_problem(cond: Condition) -> Problem:
     minibatch t uses randint(split(PRNGKey(42), steps)[t], (m,), 0, N).
     """
     weights, (X, Y) = _draw_network(jax.random.PRNGKey(cond.seed), cond)
-    minibatches = None
-    if cond.batch_size is not None:
-        step_keys = jax.random.split(jax.random.PRNGKey(MINIBATCH_SEED), cond.steps)
-        draw = jax.vmap(lambda s: jax.random.randint(s, (cond.batch_size,), 0, cond.n_data))
-        minibatches = np.asarray(draw(step_keys))
+    minibatches = minibatch_indices(cond)
     x_probe = np.asarray(jax.random.normal(jax.random.PRNGKey(PROBE_SEED), (1, cond.width)))
     weights = tuple(np.asarray(w) for w in weights)
     return Problem(weights, np.asarray(X), np.asarray(Y), minibatches, x_probe)
+
+
+def minibatch_indices(cond: Condition) -> np.ndarray | None:
+    """The minibatch of every step, (steps, batch_size) indices into the data set, or None
+    (full batch): minibatch t = randint(split(PRNGKey(42), steps)[t], (m,), 0, N), the same
+    sequence for every pixel and every network (drawn under the caller's `random_draws`)."""
+    if cond.batch_size is None:
+        return None
+    step_keys = jax.random.split(jax.random.PRNGKey(MINIBATCH_SEED), cond.steps)
+    draw = jax.vmap(lambda s: jax.random.randint(s, (cond.batch_size,), 0, cond.n_data))
+    return np.asarray(draw(step_keys))
 
 
 def _draw_network(key, cond: Condition, what: str = "both"):

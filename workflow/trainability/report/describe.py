@@ -106,6 +106,14 @@ def settings_phrase(cond: Condition) -> str:
 
 def network_phrase(cond: Condition) -> str:
     """The network and its data."""
+    if cond.generic:  # the model's own settings follow in `settings_phrase`
+        out = f"{cond.activation} {cond.model}"
+        if cond.model == "mlp":
+            out += f" of width {cond.width} and depth {cond.depth}"
+            out += ", residual" if cond.residual else ""
+        loss = {"cross_entropy": "cross-entropy", "mse": "mean squared error"}[cond.objective]
+        size = f"the first {cond.n_data} of scikit-learn's 8×8 digits, {loss} over 10 classes"
+        return f"{out}; {size} (seed {cond.seed}, {cond.draws} draws)"
     out = f"{cond.activation} network of width {cond.width} and depth {cond.depth}"
     out += ", residual" if cond.residual else ""
     size = (

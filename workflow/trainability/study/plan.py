@@ -42,8 +42,9 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from trainability.core.condition import Condition
+from trainability.core.condition import DIGITS_CLASSES, DIGITS_SIDE, Condition
 from trainability.core.engine import ARITHMETICS
+from trainability.core.fields import from_arguments
 from trainability.core.machine import machine_memory
 from trainability.core.precision import PERTURBATION, unsupported
 from trainability.core.window import Window
@@ -382,15 +383,32 @@ def _sweep_arrays(cond, pixels: int, n_data: float, chunk: int = 128) -> dict[st
     A pixel of the block holds 2 + k arrays of float64 the size of its weights, k = the
     arrays its optimizer's state declares per weight matrix (`state_arrays`: 0 for gd, 1 for
     momentum and Nesterov, 2 for Adam), and 8·(depth + 8) bytes besides."""
-    params = cond.width * cond.width * (cond.depth - 1) + cond.width * cond.target_dim
+    params, per_point = _sizes(cond)
     state = state_arrays(cond.optimizer)
     block = min(pixels, 8192) + chunk
     return {
         "pixels": as_float(pixels * SWEEP_JOB_BYTES),
         "network": as_float(block * (params * 8 * (2 + state) + 8 * (cond.depth + 8))),
-        "data": 3 * 8 * n_data * as_float(cond.width + cond.target_dim),
+        "data": 3 * 8 * n_data * per_point,
         "steps": as_float(8 * cond.steps * (cond.batch_size + 2) if cond.batch_size else 0),
     }
+
+
+def _generic(cond) -> Condition | None:
+    """The `Condition` of a condition or of the sweep's flags when it trains another network
+    than the paper's mlp on gaussian data (its sizes come from its groups), else None."""
+    if (getattr(cond, "model", "mlp"), getattr(cond, "data", "gaussian")) == ("mlp", "gaussian"):
+        return None
+    return cond if isinstance(cond, Condition) else from_arguments(Condition, cond)
+
+
+def _sizes(cond) -> tuple[float, float]:
+    """(parameters of one network, numbers per data point) of a condition or the flags."""
+    full = _generic(cond)
+    if full is not None:  # digits: 64 pixels and 10 one-hot targets per point
+        return as_float(full.n_params), as_float(DIGITS_SIDE**2 + DIGITS_CLASSES)
+    params = cond.width * cond.width * (cond.depth - 1) + cond.width * cond.target_dim
+    return as_float(params), as_float(cond.width + cond.target_dim)
 
 
 def check_sweep_size(args) -> None:
@@ -406,7 +424,9 @@ def check_sweep_size(args) -> None:
         nx, ny = -(-nx // args.tiles[1]), -(-ny // args.tiles[0])
     width, target = args.width, args.target_dim
     params = width * width * (args.depth - 1) + width * target
-    if args.dataset_size is not None:
+    if _generic(args) is not None:  # its data are at most the 1797 digits
+        n_data = as_float(_generic(args).n_data)
+    elif args.dataset_size is not None:
         n_data = as_float(args.dataset_size)
     else:
         per = width if args.activation == "identity" else as_float(params) / as_float(target)
@@ -416,7 +436,7 @@ def check_sweep_size(args) -> None:
     if total > memory:
         lower = {
             "pixels": "--resolution (or compute it in parts with --tile and --tiles)",
-            "network": "--width, --depth, --target-dim or --chunk",
+            "network": "--width, --depth, --target-dim, --channels, --d-model or --chunk",
             "data": "--width, --dataset-ratio or --dataset-size",
             "steps": "--steps or --batch-size",
         }[max(arrays, key=arrays.get)]

@@ -29,6 +29,26 @@ untrainable (it never improved nor blew up). The stability label is exact under 
 a pixel is retired only at a non-finite loss (a blow-up at that very step) or at
 ℓ_t > 10²⁰·ℓ_0 > 10⁶·ℓ_0 (ditto), and every step before its retirement is tallied, so the
 first crossing is always seen; later steps cannot change a first crossing.
+
+**Other networks, other losses** (the generic path, `trainability.train.arithmetics.generic`:
+the cnn, the transformer, the mlp on digits). The same rule and the same tally label them,
+with one addition: v_t is also clamped from below, v_t ← max(v_t, `V_FLOOR` = 10⁻⁶), the cap
+mirrored. The cross-entropy of a network that separates its training images by a margin past
+~37 is exactly 0 in float64 (and may round to −0), so v_t = 0 (or −0) and the diverged value
+Σ 1/v_t would be +∞ (or −∞); clamped, a step contributes at most 10⁶ to either sum, as a
+blown-up step does. Labels change only where the tail mean lies within 10⁻⁶ of 1.
+
+Is "the loss fell below ℓ_0" the right label for the cross-entropy? Measured on the cnn
+(tanh, 4 channels, the first 83 digits, gradient descent, 200 steps, log10 η_conv1 and
+log10 η_dense in [−2, 3.5], 12 × 12 pixels): every pixel ends with its last-20 mean v below 0.2,
+and 18% of all losses are exactly 0. With a bounded activation and a separable training set,
+large steps turn the readout into a perceptron (the softmax saturates; only misclassified
+images move the weights), which stops making mistakes whatever the step size, so the loss goes
+to 0 instead of diverging: there is no untrainable phase to label, and no rule on the loss
+curve could find one. The rule is kept (it says truthfully that every one of these runs
+trained); a boundary appears with an unbounded activation (relu: runs overflow) or with the
+mean squared error on one-hot targets (``loss mse``: the readout's quadratic instability of
+the paper's network), docs/methods.md §9.
 """
 
 from __future__ import annotations
@@ -40,6 +60,7 @@ import numpy as np
 from trainability.numerics.jax64 import jnp
 
 LOSS_CAP = 1e6
+V_FLOOR = 1 / LOSS_CAP  # the generic path's lower clamp of v_t (module docstring)
 TAIL = 20
 RETIRE_FACTOR = 1e20
 BLOWUP_FACTOR = 1e6  # stability label: blown up once ℓ_t > BLOWUP_FACTOR·ℓ_0 (or non-finite)
@@ -71,15 +92,24 @@ def tally_start(n: int, dtype=np.float64) -> Tally:
 
 
 def tally_step(
-    tally: Tally, loss, t, steps: int, retire_factor: float | None = RETIRE_FACTOR
+    tally: Tally,
+    loss,
+    t,
+    steps: int,
+    retire_factor: float | None = RETIRE_FACTOR,
+    floor: float | None = None,
 ) -> Tally:
     """Add step t's loss ℓ_t (shape (P,)) to the sums and retire pixels that have diverged;
-    ``retire_factor=None`` retires no pixel (no early exit), ``inf`` only non-finite ones."""
+    ``retire_factor=None`` retires no pixel (no early exit), ``inf`` only non-finite ones;
+    ``floor``: v_t ← max(v_t, floor) (the generic path's `V_FLOOR`; None: no floor, the
+    paper's measure)."""
     active = tally.alive & (t < steps)
     finite = jnp.isfinite(loss)
     capped_loss = jnp.where(finite, loss, LOSS_CAP)
     loss0 = jnp.where(t == 0, capped_loss, tally.loss0)
     v = jnp.minimum(capped_loss / loss0, LOSS_CAP)
+    if floor is not None:
+        v = jnp.maximum(v, floor)
     in_tail = t >= steps - TAIL
     total = tally.total + jnp.where(active, v, 0.0)
     total_inv = tally.total_inv + jnp.where(active, 1.0 / v, 0.0)

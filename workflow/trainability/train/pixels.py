@@ -104,6 +104,8 @@ def hyperparameter(cond: Condition, hp: dict, name: str):
 
 def initial_weights(cond: Condition, weights0, table: dict, pixel_index, dtype=np.float64):
     """Pixel-major W_i = init_scale·W_i(seed) + ε·N(0, 1), then + c on W_0 in init mode.
+    The W_i may be any arrays: the mlp's matrices, or the leaves of another network
+    (`trainability.models.networks`), whose conditions refuse the offset.
 
     ``weights0`` are the seed's weights (`trainability.models.mlp.init_problem`) in ``dtype``,
     ``table`` the pixels' rows of `pixel_table`, ``pixel_index`` their indices in the window
@@ -124,8 +126,8 @@ def initial_weights(cond: Condition, weights0, table: dict, pixel_index, dtype=n
         else:
             weights = [np.repeat(w, n, axis=0) for w in base]
     else:
-        factor = np.broadcast_to(np.asarray(scale, dtype), (n,))[:, None, None]
-        weights = [factor * w for w in base]
+        factor = np.broadcast_to(np.asarray(scale, dtype), (n,))
+        weights = [factor.reshape((n,) + (1,) * (w.ndim - 1)) * w for w in base]
         if noisy:
             zeros = tuple(np.zeros_like(w) for w in weights0)
             noise = perturb_weights(zeros, epsilon, cond.seed, pixel_index)

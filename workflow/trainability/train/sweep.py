@@ -37,7 +37,8 @@ from trainability.core.engine import DTYPES, ENGINES, Engine
 from trainability.core.grid import NOT_COMPUTED, Grid
 from trainability.core.precision import FLOAT64X2, resolve
 from trainability.core.window import Window
-from trainability.models.mlp import Problem, draw_per_pixel, draws_per_pixel, init_problem
+from trainability.models.mlp import Problem, draw_per_pixel, draws_per_pixel
+from trainability.models.networks import LOSSES, init_problem
 from trainability.numerics.jax64 import jax, jnp
 from trainability.train import arithmetics
 from trainability.train.measure import RETIRE_FACTOR, Tally
@@ -75,6 +76,7 @@ def sweep(
     raises `SweepCancelled` (chunks already running finish first, nothing is returned).
     """
     engine = resolve(engine, cond, window)
+    arithmetics.of(engine, cond)  # refuses an engine the condition's path lacks, before work
     x, y, xs, ys, pixel_index = window_pixels(cond, window, tile, tiles, engine.dtype)
     shape = (len(y), len(x))
     runner = _Runner(cond, init_problem(cond), engine, cancel, window)
@@ -167,6 +169,7 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
         "arithmetic": engine.arithmetic if engine.dtype == FLOAT64X2 else None,
         "chunk": engine.chunk,
         "early_exit": engine.early_exit,
+        "network": network_meta(cond),
         **({"refine": engine.refine} if engine.refine else {}),  # absent: every pixel computed
         "versions": {
             "trainability": trainability.__version__,
@@ -174,6 +177,26 @@ def sweep_meta(cond, window, engine, tile, tiles) -> dict:
             "jaxlib": jax.lib.__version__ if hasattr(jax.lib, "__version__") else jax.__version__,
             "numpy": np.__version__,
         },
+    }
+
+
+def network_meta(cond: Condition) -> dict:
+    """What the grid's metadata says of the network: model, data, loss, optimizer, and each
+    parameter group with its size and where its learning rate comes from (an axis, or the
+    field ``lr``; the mlp's per layer)."""
+    sources = cond.lr_sources()
+    groups = {name: {"parameters": size} for name, size in cond.group_sizes.items()}
+    if cond.model != "mlp":
+        for name, source in zip(groups, sources, strict=True):
+            groups[name]["lr"] = source
+    return {
+        "model": cond.model,
+        "data": cond.data,
+        "loss": LOSSES[cond.objective],
+        "optimizer": cond.optimizer,
+        "groups": groups,
+        "lr_sources": list(sources),
+        "path": "generic" if cond.generic else "mlp",
     }
 
 
@@ -186,7 +209,7 @@ class _Runner:
         self.problem = problem
         self.engine = engine
         self.cancel = cancel
-        self.arithmetic = arithmetics.of(engine)
+        self.arithmetic = arithmetics.of(engine, cond)
         dtype = np.dtype(np.float32 if engine.dtype == "float32" else np.float64)
         self.dtype = dtype
         self.weights0 = tuple(w.astype(dtype) for w in problem.weights)
@@ -194,7 +217,7 @@ class _Runner:
             jnp.asarray(problem.X, dtype),
             jnp.asarray(problem.Y, dtype),
             None if problem.minibatches is None else jnp.asarray(problem.minibatches),
-            jnp.asarray(problem.x_probe, dtype),
+            None if problem.x_probe is None else jnp.asarray(problem.x_probe, dtype),
         )
         self.fallback_pixels = 0
         self.prepared = self.arithmetic.prepare(cond, window, self.data, self.weights0)

@@ -1,0 +1,126 @@
+"""Throughput of the sweep's generic path (the cnn and the transformer on digits) beside a plain
+``jax.vmap`` optax loop over all pixels, in one run.
+
+    python benchmarks/real_networks.py [--resolution 12] [--steps 100] [--threads 1]
+
+For each network, on its default learning-rate window (`trainability.core.window.LR_WINDOWS`)
+at the condition's defaults (tanh, cross-entropy, gradient descent; ``--activation`` and
+``--loss`` change them):
+
+- **sweep**: `trainability.train.sweep.sweep` as the command line runs it (chunks of the
+  default size, segments, early exit of retired pixels): pixel-steps per second of the window
+  (resolution² × steps over the wall time), and the share of those pixel-steps it actually
+  trained (the rest were retired pixels' steps, skipped exactly);
+- **plain vmap**: every pixel's network trained by one ``jax.jit(jax.vmap(...))`` of a
+  ``lax.scan`` over all steps (optax's ``sgd`` per group through ``multi_transform``; the
+  network's one-pixel loss, ``jax.value_and_grad``; no chunks, no early exit), the loop a
+  reader would write first.
+
+Both are timed after a compilation outside the timed region, best of ``--repeats``. The load
+average is printed with the numbers: on a shared machine the absolute rates drift, the ratio
+measured side by side is the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import trainability.numerics.jax64  # noqa: F401  (float64 before any array, as the sweep)
+from trainability.core.condition import MODEL_GROUPS, Condition
+from trainability.core.window import LR_WINDOWS, Window
+from trainability.models.networks import init_problem, loss, network
+from trainability.train.pixels import pixel_table
+from trainability.train.sweep import Engine, default_chunk, sweep
+
+
+def plain_vmap(cond: Condition, window: Window):
+    """A function training every pixel of ``window`` at once (module docstring), returning
+    the losses (pixels × steps)."""
+    net, problem = network(cond), init_problem(cond)
+    x, y = window.axes()
+    xs, ys = np.meshgrid(x, y)
+    rates = pixel_table(cond, xs.ravel(), ys.ravel())["lr"]  # (P, groups)
+    one_loss = loss(cond)
+    X, Y = jnp.asarray(problem.X), jnp.asarray(problem.Y)
+    groups = list(range(len(MODEL_GROUPS[cond.model])))
+
+    def train(rate):
+        tx = optax.multi_transform({g: optax.sgd(rate[g]) for g in groups}, list(net.units))
+        params = [jnp.asarray(a) for a in net.leaves]
+
+        def body(carry, _):
+            p, s = carry
+            ell, g = jax.value_and_grad(one_loss)(p, X, Y)
+            u, s = tx.update(g, s, p)
+            return (optax.apply_updates(p, u), s), ell
+
+        return jax.lax.scan(body, (params, tx.init(params)), None, length=cond.steps)[1]
+
+    run = jax.jit(jax.vmap(train))
+    return lambda: jax.block_until_ready(run(jnp.asarray(rates)))
+
+
+def best(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resolution", type=int, default=12)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--activation", default="tanh")
+    parser.add_argument("--loss", default=None)
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    n = args.resolution
+    pixel_steps = n * n * args.steps
+    print(
+        f"grid {n}x{n}, {args.steps} steps, {args.activation}, loss {args.loss or 'default'}, "
+        f"float64, chunk {default_chunk()}, threads {args.threads}, jax {jax.__version__} on "
+        f"{jax.devices()[0].platform}, {os.cpu_count()} cpus"
+    )
+    print("| network | N | params | sweep px-steps/s | share trained | plain vmap px-steps/s |"
+          " sweep/vmap | load avg |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    for model in ("cnn", "transformer"):
+        cond = Condition(
+            model=model, data="digits", steps=args.steps, activation=args.activation,
+            loss=args.loss,
+        )  # fmt: skip
+        window = Window.square(LR_WINDOWS[model], n)
+        engine = Engine(chunk=default_chunk(), threads=args.threads)
+        sweep(cond, Window.square(LR_WINDOWS[model], 2), engine)  # compile
+        grid = None
+
+        def run_sweep(cond=cond, window=window, engine=engine):
+            nonlocal grid
+            grid = sweep(cond, window, engine)
+
+        t_sweep = best(run_sweep, args.repeats)
+        trained = np.where(grid.diverged_at >= 0, grid.diverged_at + 1, args.steps).sum()
+        plain = plain_vmap(cond, window)
+        plain()  # compile
+        t_plain = best(plain, args.repeats)
+        load = os.getloadavg()[0]
+        print(
+            f"| {model} | {cond.n_data} | {cond.n_params} | {pixel_steps / t_sweep:,.0f} | "
+            f"{trained / pixel_steps:.2f} | {pixel_steps / t_plain:,.0f} | "
+            f"{t_plain / t_sweep:.2f} | {load:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
