@@ -172,7 +172,8 @@ def condition_targets(condition):
 
 def family_grid(condition):
     """The grid a family figure shows of a condition: its deepest zoom keyframe where it zooms
-    (a zooming condition is about its zoom; its overview is context), else its overview."""
+    (a zooming condition is about its zoom; its overview is context), else its overview.
+    """
     if STUDY[condition].zoom is not None:
         return keyframe_files(condition, "npz")[-1]
     return f"results/{condition}/overview.npz"
