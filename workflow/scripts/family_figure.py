@@ -26,7 +26,7 @@ for name, title, grid_path, dim_path in zip(
         {
             "values": grid.values,
             "window": grid.bounds,
-            "title": f"{title}\n{shown}, dim {dim['dimension']}",
+            "title": f"{title}\n{shown}\ndim {dim['dimension']}",
             **axis_labels(grid.meta["condition"]),
         }
     )
