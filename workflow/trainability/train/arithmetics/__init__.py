@@ -36,9 +36,7 @@ def of(engine, cond=None) -> Arithmetic:
                 f"data; model {cond.model} on data {cond.data} has only its jax.grad gradient: "
                 f"use engine fused"
             )
-        if engine.dtype == FLOAT64X2:
-            raise ValueError(f"dtype {FLOAT64X2} does not support model {cond.model}")
-        return GENERIC
+        return GENERIC  # float64x2 refused it already (`trainability.core.precision`)
     if engine.dtype != FLOAT64X2:
         return PLAIN
     if engine.arithmetic not in ARITHMETICS:
