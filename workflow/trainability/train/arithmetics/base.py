@@ -6,7 +6,7 @@ An `Arithmetic` is a named tuple of functions (in the spirit of optax's
 (`trainability.train.sweep`) calls them without knowing which arithmetic it holds:
 
 - ``prepare(cond, window, data, weights0)``: once per sweep, what every chunk shares beyond the
-  data, or None (perturbation: its reference run, `trainability.train.arithmetics.perturbation`);
+  data, or None (the default; perturbation: its reference run);
   a prepared object has ``segment_data()`` (the last entry of the segment's data in place of the
   probe input) and ``meta()`` (what the grid's metadata records of it);
 - ``start(cond, xs, ys, pixel_index, weights0, dtype, prepared)`` → `Start`: the host-side state
@@ -43,6 +43,10 @@ def _nothing_flagged(opt_state) -> np.ndarray:
     return np.zeros(0, np.int64)
 
 
+def _nothing_prepared(cond, window, data, weights0) -> None:
+    return None
+
+
 def _same(state):
     return state
 
@@ -51,10 +55,10 @@ class Arithmetic(NamedTuple):
     """How a sweep trains pixels (module docstring)."""
 
     name: str
-    prepare: Callable
     start: Callable
     step: Callable
     finish: Callable
+    prepare: Callable = _nothing_prepared
     enter: Callable = _same
     leave: Callable = _same
     flagged: Callable = _nothing_flagged

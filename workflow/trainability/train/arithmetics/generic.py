@@ -173,7 +173,6 @@ def step(carry, t, hp, data, *, cond: Condition, engine_name: str, retire_factor
 
 GENERIC = Arithmetic(
     name="generic",
-    prepare=lambda cond, window, data, weights0: None,
     start=start,
     step=step,
     finish=tally_values,

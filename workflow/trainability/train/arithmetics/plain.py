@@ -44,7 +44,6 @@ def step(carry, t, hp, data, *, cond: Condition, engine_name: str, retire_factor
 
 PLAIN = Arithmetic(
     name="plain",
-    prepare=lambda cond, window, data, weights0: None,
     start=start,
     step=step,
     finish=tally_values,
