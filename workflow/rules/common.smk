@@ -1,6 +1,6 @@
 # Helpers, wildcard constraints and target lists shared by the rules (no rules here).
 
-from trainability.study.config import fractal_end_zooms
+from trainability.study.config import fractal_end_zooms, resolution_grids
 from trainability.core.window import Window
 
 from trainability.toys.studies import STUDIES
@@ -37,6 +37,8 @@ wildcard_constraints:
 
 PANELS = [name for name, study in SINGLE.items() if study.panel is not None]
 RESOLUTION_STUDY = config.get("resolution_study")
+# the resolution study's grids: condition -> [{resolution, refine}] (refine: label-only stride)
+RESOLUTION_GRIDS = resolution_grids(config, STUDY)
 # where the fractal ends (fractal_end.smk): training length T -> its zoom, as plain data
 FRACTAL_END = fractal_end_zooms(config, STUDY) if "fractal_end" in config else {}
 
@@ -69,6 +71,33 @@ def grid_dtype(condition, grid):
     if keyframe_index(grid) is not None:
         return STUDY[condition].zoom.dtype
     return config["engine"]["dtype"]
+
+
+def grid_refine(condition, grid):
+    """Label-only refinement's stride for a grid (0: every pixel swept): a resolution study's
+    labels_only grids, and a zoom's keyframes under engine.refine (the sweep's own rule).
+    """
+    if not grid.startswith("panel_"):
+        return None
+    n = grid_resolution(condition, grid)
+    return next(
+        (
+            g["refine"]
+            for g in RESOLUTION_GRIDS.get(condition, [])
+            if g["resolution"] == n
+        ),
+        0,
+    )
+
+
+def refined_grids():
+    """(condition, resolution) of the resolution study's label-only grids."""
+    return [
+        (name, g["resolution"])
+        for name, grids in RESOLUTION_GRIDS.items()
+        for g in grids
+        if g["refine"]
+    ]
 
 
 def grid_tiles(condition, grid):
@@ -106,8 +135,10 @@ def panel_window(condition, resolution=None):
 
 
 def resolution_grid(condition, resolution):
-    """The panel's grid at ``resolution``: the panel itself when it has that resolution."""
-    if STUDY[condition].panel.nx == resolution:
+    """The panel's grid at ``resolution``: the panel itself when it has that resolution (and
+    is not drawn label-only there)."""
+    refined = grid_refine(condition, f"panel_{resolution}")
+    if STUDY[condition].panel.nx == resolution and not refined:
         return f"results/{condition}/panel.npz"
     return f"results/{condition}/panel_{resolution}.npz"
 

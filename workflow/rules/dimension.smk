@@ -41,17 +41,45 @@ rule dimension_table:
 
 if RESOLUTION_STUDY:
 
+    rule refinement_check:
+        """A label-only panel's labels against full sweeps of sampled tiles (tiles = whole)."""
+        input:
+            "results/{condition}/panel_{resolution}.npz",
+        output:
+            "results/{condition}/panel_{resolution}_check.csv",
+        log:
+            "results/logs/{condition}/panel_{resolution}/check.log",
+        benchmark:
+            "results/benchmarks/{condition}/panel_{resolution}/check.tsv"
+        wildcard_constraints:
+            resolution=r"\d+",
+        conda:
+            "../../envs/trainability.yaml"
+        threads: 1
+        params:
+            condition=lambda w: STUDY[w.condition].condition.to_dict(),
+            window=lambda w: panel_window(w.condition, int(w.resolution)),
+            engine=config["engine"],
+            per_side=RESOLUTION_STUDY.get("labels_only", {}).get("check_tiles"),
+            tiles_checked=RESOLUTION_STUDY.get("labels_only", {}).get("check"),
+        script:
+            "../scripts/refinement_check.py"
+
     rule resolution_study:
         """The dimension of every panel at several resolutions (a named target, not in all)."""
         input:
-            [
-                resolution_grid(name, r)
-                for name in PANELS
-                for r in RESOLUTION_STUDY["resolutions"]
+            grids=[
+                resolution_grid(name, g["resolution"])
+                for name, grids in RESOLUTION_GRIDS.items()
+                for g in grids
+            ],
+            checks=[
+                f"results/{name}/panel_{n}_check.csv" for name, n in refined_grids()
             ],
         output:
             csv="results/tables/resolution_study.csv",
             summary="results/tables/resolution_summary.csv",
+            checks="results/tables/refinement_check.csv",
             png=report(
                 "results/figures/resolution_study.png",
                 category="Figures",
@@ -63,9 +91,13 @@ if RESOLUTION_STUDY:
         conda:
             "../../envs/trainability.yaml"
         params:
-            conditions=PANELS,
-            titles=[STUDY[name].title for name in PANELS],
-            paper=[config["conditions"][name].get("paper_dimension") for name in PANELS],
-            resolutions=RESOLUTION_STUDY["resolutions"],
+            conditions=list(RESOLUTION_GRIDS),
+            titles=[STUDY[name].title for name in RESOLUTION_GRIDS],
+            paper=[
+                config["conditions"][name].get("paper_dimension")
+                for name in RESOLUTION_GRIDS
+            ],
+            grids=list(RESOLUTION_GRIDS.values()),
+            checked=[f"{name} {n}" for name, n in refined_grids()],
         script:
             "../scripts/resolution_study.py"

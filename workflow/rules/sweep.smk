@@ -26,6 +26,7 @@ rule sweep_tile:
         tiles=lambda w: grid_tiles(w.condition, w.grid),
         engine=config["engine"],
         dtype=lambda w: grid_dtype(w.condition, w.grid),
+        refine=lambda w: grid_refine(w.condition, w.grid),
     script:
         "../scripts/sweep_tile.py"
 

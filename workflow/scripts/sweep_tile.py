@@ -20,6 +20,8 @@ engine = Engine.from_config(
     keyframe=sm.params.keyframe is not None,
     dtype=sm.params.dtype,  # a zoom's keyframes: zoom.dtype
     threads=sm.threads,
+    # a resolution study's label-only panel (null: the engine's own rule, keyframes only)
+    **({} if sm.params.refine is None else {"refine": sm.params.refine}),
 )
 grid = sweep(
     Condition(**sm.params.condition),

@@ -358,6 +358,12 @@ def _add_plan(sub) -> None:
     )
     p.add_argument("--configfile", default="config/config.yaml", help="the study's config")
     p.add_argument("--cores", type=integer(1), default=None, help="default: all")
+    p.add_argument(
+        "--target",
+        choices=("all", "resolution_study"),  # trainability.study.plan.TARGETS
+        default="all",
+        help="the default target, or the named target resolution_study",
+    )
     p.add_argument("--gpu", action="store_true", help="price tiles with the GPU figure")
     p.add_argument("--recalibrate", action="store_true", help="measure this machine again")
     p.add_argument(

@@ -127,6 +127,7 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
             conditions[member] = replace(sc, name=member, ensemble=name)
     if "fractal_end" in config:
         fractal_end_zooms(config, conditions)  # its one-line refusals, before any job
+    resolution_grids(config, conditions)  # the same
     if "followup" in config:
         if "seeds" in config["followup"]["base"]:
             raise ConfigError(
@@ -137,6 +138,36 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
             settings = {**config["followup"]["base"], **entry, "zoom": BUILTIN_ZOOM}
             conditions[name] = _study_condition(name, settings, family, *precision)
     return config, conditions
+
+
+def resolution_grids(config: dict, study: dict[str, StudyCondition]) -> dict[str, list[dict]]:
+    """The grids of the ``resolution_study`` (named target; docs/dimension.md §8), per condition
+    with a panel, in increasing resolution: ``{"resolution": n, "refine": s}``, s the lattice
+    stride of label-only refinement (`trainability.train.refine`) or 0 for a full sweep.
+
+    Every panel is drawn at each of ``resolutions``; a condition named in
+    ``labels_only.conditions`` is drawn at ``labels_only.resolutions`` too, and there label-only
+    (only its labels are box-counted). Raises `ConfigError` in one line."""
+    entry = config.get("resolution_study")
+    if not entry:
+        return {}
+    panels = [name for name, sc in study.items() if sc.panel is not None and sc.ensemble is None]
+    labels_only = entry.get("labels_only") or {}
+    refined = set(labels_only.get("resolutions", []))
+    for name in labels_only.get("conditions", []):
+        if name not in panels:
+            raise ConfigError(
+                f"config error at resolution_study.labels_only.conditions: {name!r} is not a "
+                f"condition with a panel; the panels are {', '.join(panels) or 'none'}"
+            )
+    grids = {}
+    for name in panels:
+        mine = refined if name in labels_only.get("conditions", []) else set()
+        grids[name] = [
+            {"resolution": n, "refine": labels_only["stride"] if n in mine else 0}
+            for n in sorted(set(entry["resolutions"]) | mine)
+        ]
+    return grids
 
 
 def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[int, dict]:

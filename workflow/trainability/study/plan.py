@@ -60,7 +60,7 @@ from trainability.study.calibration import (
     network_size,
     save_calibration,
 )
-from trainability.study.config import ConfigError, StudyCondition
+from trainability.study.config import ConfigError, StudyCondition, resolution_grids
 from trainability.train.optimizers import state_arrays
 from trainability.zoom.paths import POINT_PIXELS, panel_levels
 
@@ -184,6 +184,59 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
             jobs=len(families) + 4 + paper_figure + ensembles,
         )
     )
+    return works
+
+
+def resolution_workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
+    """Every grid and job of the named target ``resolution_study`` (`resolution_grids`): each
+    panel at each resolution (tiles and a merge; the panel's own grid where the resolution is
+    its own), the checks of the label-only grids (``labels_only.check`` tiles swept in full,
+    one job each grid) and the table job. A label-only grid is priced as a full sweep: an upper
+    bound (it computes ~(n/stride)^D cells' pixels, D unknown before it runs)."""
+    if not config.get("resolution_study"):
+        raise ConfigError("config error: this config has no resolution_study section to price")
+    entry = config["resolution_study"]
+    tiles = tuple(entry.get("tiles", (1, 1)))
+    labels = entry.get("labels_only") or {}
+    engine = config.get("engine", {})
+    extended = engine.get("dtype") in ("float64x2", "auto")
+    arithmetic = engine.get("arithmetic", ARITHMETICS[0])
+    works = []
+    for name, grids in resolution_grids(config, study).items():
+        sc, where = study[name], f"conditions.{name}"
+        cond = sc.condition
+        factor = float64x2_factor(cond, arithmetic) if extended else 1.0
+        for g in grids:
+            n = g["resolution"]
+            owner = f"{name} at {n}²"
+            if n == sc.panel.nx and not g["refine"]:  # the panel itself: tiles and merge
+                work = _tiled_grid(owner, "panel", cond, sc.panel, sc.panel_tiles, 1, False,
+                                   f"{where}.panel", "panel")  # fmt: skip
+            else:
+                kind = f"panel {n}²" + (" label-only" if g["refine"] else "")
+                window = Window.square(sc.panel.bounds, n)
+                work = _tiled_grid(owner, kind, cond, window, tiles, 1, False,
+                                   "resolution_study", "resolution_study")  # fmt: skip
+            works.append(replace(work, factor=factor))
+            if g["refine"]:  # sampled tiles swept in full against the label-only grid
+                side = -(-n // labels["check_tiles"])
+                window = Window.square(sc.panel.bounds, n)
+                works.append(
+                    Work(
+                        owner,
+                        "check of the labels",
+                        min(labels["check"], labels["check_tiles"] ** 2) * side * side,
+                        cond.steps,
+                        window_regime(cond, window),
+                        network_size(cond),
+                        factor=factor,
+                        compiles=1,
+                        job_bytes=n * n * GRID_JOB_BYTES,
+                        noise=_noisy(cond),
+                        where="resolution_study.labels_only",
+                    )
+                )
+    works.append(Work("resolution_study", "table, summary, figure", grids=0, jobs=1))
     return works
 
 
@@ -553,8 +606,17 @@ class Plan:
         return "\n".join([head, *("  " + line for line in body)])
 
 
-def estimate(config: dict, study: dict, calibration: Calibration, source: str) -> Plan:
-    return Plan(tuple(workloads(config, study)), calibration, source)
+TARGETS = ("all", "resolution_study")  # what `plan --target` prices: `all` is the default target
+
+
+def estimate(
+    config: dict, study: dict, calibration: Calibration, source: str, target: str = "all"
+) -> Plan:
+    """The plan of ``target`` (`TARGETS`): the default study's, or the resolution study's."""
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {', '.join(TARGETS)}; got {target!r}")
+    works = workloads(config, study) if target == "all" else resolution_workloads(config, study)
+    return Plan(tuple(works), calibration, source)
 
 
 def check(plan: Plan, config: dict) -> None:
@@ -650,8 +712,11 @@ def run_plan(args) -> None:
         save_calibration(engine, backend, cal)
         source = f"measured {cal.measured}, cached in {cache_path()}"
     cores = args.cores or os.cpu_count() or 1
-    plan = estimate(config, study, cal, source)
-    print(f"cost of {path} (engine {engine.get('name')} {engine.get('dtype')}, {backend})")
+    plan = estimate(config, study, cal, source, args.target)
+    if args.target == "resolution_study":
+        print("label-only grids priced as full sweeps (an upper bound)")
+    name, dtype = engine.get("name"), engine.get("dtype")
+    print(f"cost of {path}, target {args.target} (engine {name} {dtype}, {backend})")
     if engine.get("dtype") in ("float64x2", "auto"):
         print(f"sweeps priced at {PERTURBATION_FACTOR:g}x float64 (perturbation) or "
               f"{FLOAT64X2_FACTOR:g}x (double-double), docs/precision.md; under dtype auto an "
