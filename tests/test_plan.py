@@ -19,7 +19,13 @@ from trainability.study.calibration import (
     save_calibration,
 )
 from trainability.study.config import ConfigError, load_study
-from trainability.study.plan import Work, check_study, estimate, workloads
+from trainability.study.plan import (
+    Work,
+    check_study,
+    estimate,
+    resolution_workloads,
+    workloads,
+)
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 TEST = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
@@ -59,6 +65,35 @@ def test_the_estimate_counts_every_job_of_the_dag(tmp_path):
     config, study = load_study(raw, SCHEMA)
     counted = sum(work.jobs for work in workloads(config, study))
     assert counted == dag_jobs(snakemake(tmp_path, "-n", "--cores", "1", configfile=path))
+
+
+def test_the_resolution_study_plan_counts_every_job_of_its_target(tmp_path):
+    """`plan --target resolution_study` lists the grids and jobs Snakemake runs for the named
+    target: the full grids, the label-only ones and their checks, the panel where a resolution
+    is its own (tiles [1, 2] there, the study's [2, 2] elsewhere), the table."""
+    raw = copy(TEST)
+    raw["resolution_study"] = {
+        "resolutions": [16, 24, 40],  # 24: the panel itself
+        "tiles": [2, 2],
+        "labels_only": {"conditions": ["tanh_fullbatch"], "resolutions": [24, 32]},
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    config, study = load_study(raw, SCHEMA)
+    works = resolution_workloads(config, study)
+    owners = [w.owner for w in works if w.regime != "none"]
+    assert owners == [f"tanh_fullbatch at {n}²" for n in (16, 24, 24, 32, 32, 40)]
+    counted = sum(work.jobs for work in works)
+    dry = snakemake(tmp_path, "-n", "--cores", "1", "resolution_study", configfile=path)
+    assert counted == dag_jobs(dry) == 5 + 6 + 6 + 5 + 1  # 16, 24 and 32 with checks, 40, table
+
+
+def test_label_only_conditions_must_have_a_panel():
+    raw = copy(TEST)
+    raw["resolution_study"]["labels_only"] = {"conditions": ["tanh_minibatch"], "resolutions": [8]}
+    with pytest.raises(ConfigError, match="labels_only.conditions: .tanh_minibatch. is not") as err:
+        load_study(raw, SCHEMA)
+    assert len(str(err.value).splitlines()) == 1
 
 
 TYPO = copy(TEST)

@@ -5,8 +5,11 @@ pixels, labels on a small zoom) and how refined grids are stored, merged and rea
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import yaml
 from conftest import REPO
 
 import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
@@ -17,6 +20,7 @@ from trainability.core.grid import NOT_COMPUTED, load_grid, merge_tiles, phase_f
 from trainability.core.window import Window
 from trainability.study.config import ConfigError, load_study
 from trainability.train.refine import lattice, oracle, refine
+from trainability.train.refinement_check import boundary_density, check_refinement, sample_tiles
 from trainability.train.sweep import Engine, sweep
 
 COND = Condition(width=6, steps=40)
@@ -191,3 +195,50 @@ def test_the_config_takes_engine_refine_and_refuses_a_stride_of_one():
     assert load_study({**config, "engine": {"refine": 4}}, schema)[0]["engine"]["refine"] == 4
     with pytest.raises(ConfigError, match="engine.refine: must be >= 2"):
         load_study({**config, "engine": {"refine": 1}}, schema)
+
+
+# ---------------------------------------------------------------- the check on sampled tiles
+
+
+def test_sampled_tiles_are_the_densest_then_drawn_at_random():
+    density = np.array([[0, 5, 0], [9, 0, 1], [0, 0, 7]])
+    picked = sample_tiles(density, 4)
+    assert picked[:2] == [(1, 0), (2, 2)]  # the two densest first
+    assert len(set(picked)) == 4 and all(density[t] < 5 for t in picked[2:])
+    assert sample_tiles(density, 4) == picked  # a fixed seed
+    assert len(sample_tiles(density, 99)) == 9  # never more than there are
+
+
+def test_boundary_density_counts_label_changes_per_tile():
+    converged = np.zeros((6, 6), bool)
+    converged[:, 3:] = True  # an edge between columns 2 and 3, the tiles' own edge: counted
+    density = boundary_density(converged, 2, Window.square((0, 1, 0, 1), 6))
+    assert density.tolist() == [[0, 3], [0, 3]]  # in the tile of the pixel after the change
+    converged[:, 2:] = True  # now between columns 1 and 2, inside the left tiles
+    density = boundary_density(converged, 2, Window.square((0, 1, 0, 1), 6))
+    assert density.tolist() == [[3, 0], [3, 0]]
+
+
+def test_a_real_panels_inferred_labels_equal_full_sweeps_on_sampled_tiles():
+    """The identity network's published panel (500 steps, the paper's network), label-only at
+    40², against the same tiles swept in full; a label flipped in the refined grid is found."""
+    schema = REPO / "workflow" / "schemas" / "config.schema.yaml"
+    raw = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    raw["conditions"] = {"identity_fullbatch": raw["conditions"]["identity_fullbatch"]}
+    for key in ("followup", "toys", "fractal_end", "resolution_study"):
+        raw.pop(key, None)
+    _, study = load_study(raw, schema)
+    sc = study["identity_fullbatch"]
+    window = Window.square(sc.panel.bounds, 40)
+    fine = sweep(sc.condition, window, Engine(refine=4))
+    assert fine.refined  # some labels were inferred
+    rows = check_refinement(fine, sc.condition, window, Engine(), 4, 4)
+    assert len(rows) == 4 and sum(r["inferred"] for r in rows) > 0
+    assert all(r["inferred_wrong"] == 0 and r["computed_wrong"] == 0 for r in rows)
+    i, j = (int(v) for v in rows[0]["tile"].split("_"))
+    r, c = window.tile(i, j, (4, 4))
+    broken = fine.converged.copy()
+    inferred = np.argwhere(~fine.computed[r, c])[0] + (r.start, c.start)
+    broken[tuple(inferred)] ^= True  # one inferred label wrong, in the first sampled tile
+    again = check_refinement(replace(fine, converged=broken), sc.condition, window, Engine(), 4, 4)
+    assert [row["inferred_wrong"] for row in again] == [1, 0, 0, 0]

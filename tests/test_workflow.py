@@ -1,6 +1,7 @@
 """The Snakemake workflow on config/test.yaml: outputs, named targets, bad configs, resuming."""
 
 import json
+import math
 import os
 import re
 import signal
@@ -101,7 +102,6 @@ def test_a_seed_builds_alone_by_its_name(tmp_path):
 
 
 def test_panel_is_the_library_grid_at_the_panel_window(test_study):
-    import math
 
     from trainability.core.condition import Condition
     from trainability.core.window import Window
@@ -119,16 +119,51 @@ def test_panel_is_the_library_grid_at_the_panel_window(test_study):
 def test_resolution_study_refuses_what_it_cannot_measure(test_study):
     snakemake(test_study, "--cores", "2", "resolution_study")
     rows = read_table(test_study / "results" / "tables" / "resolution_study.csv")
-    resolutions = TEST_CONFIG["resolution_study"]["resolutions"]
+    entry = TEST_CONFIG["resolution_study"]
+    labels_only = entry["labels_only"]["resolutions"]
     assert [(r["condition"], r["resolution"]) for r in rows.to_dict("records")] == [
-        ("tanh_fullbatch", f"{n}x{n}") for n in resolutions
+        ("tanh_fullbatch", f"{n}x{n}") for n in sorted(entry["resolutions"] + labels_only)
     ]
-    assert (rows["dimension"] == "not enough scales").all()  # 16 and 24 px: no decade
+    assert (rows["dimension"] == "not enough scales").all()  # 16 to 32 px: no decade
+    stride = str(entry["labels_only"]["stride"])
+    assert rows["label_only"].tolist() == ["0", "0", stride]
     summary = read_table(test_study / "results" / "tables" / "resolution_summary.csv")
     (row,) = summary.to_dict("records")  # nothing measured: no estimate, no verdict, a reason
     assert row["condition"] == "tanh_fullbatch" and row["refused"].startswith("too few resolutions")
     assert all(row[k] in ("", None) or row[k] != row[k] for k in ("raw", "verdict", "raw_verdict"))
     assert (test_study / "results" / "figures" / "resolution_study.png").stat().st_size > 5000
+
+
+def test_the_label_only_grid_and_its_check_agree_with_a_full_sweep(test_study):
+    """The resolution study's label-only grid: computed share as in its table; the check's
+    counts recomputed from one full sweep of the whole window (tiles = whole)."""
+    from trainability.core.condition import Condition
+    from trainability.core.window import Window
+    from trainability.train.sweep import sweep
+
+    snakemake(test_study, "--cores", "2", "resolution_study")
+    results = test_study / "results"
+    (n,) = TEST_CONFIG["resolution_study"]["labels_only"]["resolutions"]
+    per_side = TEST_CONFIG["resolution_study"]["labels_only"]["check_tiles"]
+    fine = load_grid(results / "tanh_fullbatch" / f"panel_{n}.npz")
+    d, entry = TEST_CONFIG["defaults"], TEST_CONFIG["conditions"]["tanh_fullbatch"]
+    cond = Condition(activation="tanh", width=d["width"], steps=d["steps"])
+    window = Window.square([math.log10(v) for v in entry["panel"]["edges"]], n)
+    full = sweep(cond, window)
+    c = fine.computed
+    assert fine.refined and fine.values[c].tobytes() == full.values[c].tobytes()
+    rows = read_table(results / "tables" / "resolution_study.csv")
+    assert float(rows["computed"].iloc[-1]) == c.mean()
+    checks = read_table(results / "tables" / "refinement_check.csv").to_dict("records")
+    assert len(checks) == TEST_CONFIG["resolution_study"]["labels_only"]["check"]
+    for row in checks:
+        i, j = (int(v) for v in row["tile"].split("_"))
+        r, cols = window.tile(i, j, (per_side, per_side))
+        wrong = fine.converged[r, cols] != full.converged[r, cols]
+        assert int(row["inferred"]) == int((~c[r, cols]).sum())
+        assert int(row["inferred_wrong"]) == int((wrong & ~c[r, cols]).sum())
+        assert int(row["computed_wrong"]) == 0 == int((wrong & c[r, cols]).sum())
+    assert np.mean(fine.converged == full.converged) > 0.99
 
 
 def test_nothing_to_do_after_a_complete_run(test_study):

@@ -29,7 +29,8 @@ SAMPLE_SEED = 0  # the random half of the sampled tiles
 
 
 def boundary_density(converged: np.ndarray, per_side: int, window: Window) -> np.ndarray:
-    """Label changes between neighbouring pixels inside each of ``per_side``² tiles."""
+    """Label changes between neighbouring pixels, per tile of a ``per_side``² split: a change
+    is counted in the tile of the pixel after it (to its right, or below)."""
     changes = np.zeros(converged.shape, dtype=np.int64)
     changes[:, 1:] += converged[:, 1:] != converged[:, :-1]
     changes[1:, :] += converged[1:, :] != converged[:-1, :]
