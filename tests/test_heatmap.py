@@ -15,6 +15,7 @@ from trainability.figures.heatmap import (
     heatmap_figure,
     panels_figure,
     rank_stretch,
+    rgb_to_uint8,
     save_heatmap,
     save_image,
     save_panels,
@@ -213,3 +214,9 @@ def test_axis_labels_are_the_axes_declared_titles():
     for name, axis in AXES.items():
         custom = {"phase_space": "custom", "x_axis": name, "y_axis": "lr"}
         assert heatmap.axis_labels(custom)["xlabel"] == axis.title
+
+
+def test_colours_are_rounded_to_the_nearest_byte_and_clipped():
+    """Frames and PNGs share this conversion, so comparing one with the other cannot see it."""
+    rgb = np.array([0.0, 0.6 / 255, 0.4 / 255, 254.5001 / 255, 1.0, 1.3, -0.2])
+    assert rgb_to_uint8(rgb).tolist() == [0, 1, 0, 255, 255, 255, 0]
