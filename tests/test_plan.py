@@ -86,6 +86,13 @@ def test_the_resolution_study_plan_counts_every_job_of_its_target(tmp_path):
     counted = sum(work.jobs for work in works)
     dry = snakemake(tmp_path, "-n", "--cores", "1", "resolution_study", configfile=path)
     assert counted == dag_jobs(dry) == 5 + 6 + 6 + 5 + 1  # 16, 24 and 32 with checks, 40, table
+    for report in (False, True):  # report: true puts it in the default target, panel excepted
+        raw["resolution_study"]["report"] = report
+        path.write_text(yaml.safe_dump(raw))
+        config, study = load_study(raw, SCHEMA)
+        counted = sum(work.jobs for work in workloads(config, study))
+        dry = snakemake(tmp_path, "-n", "--cores", "1", configfile=path)
+        assert counted == dag_jobs(dry)
 
 
 def test_label_only_conditions_must_have_a_panel():

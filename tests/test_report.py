@@ -437,6 +437,10 @@ def test_study_report_content(study_report, test_study):
     assert "tanh, per-pixel seeds (24x24, per pixel (both))" in seeds and "(2 seeds)" in seeds
     assert "<img" in seeds and 'id="seeds-members"' in seeds
     assert 'id="condition-tanh-seeds"' not in text
+    resolution = _section(text, "resolution")  # resolution_study.report: true in the test config
+    assert "<img" in resolution and 'href="#table-resolution-summary"' in resolution
+    assert 'id="table-refinement-check"' in text
+    assert 'id="extension-resolution-study"' not in text  # not filed as a condition group
     prov = _section(text, "provenance")
     assert 'id="runtimes"' in prov and "sweep_tile</td>" in prov and "dimension</td>" in prov
     total = sum(t.seconds for t in provenance.benchmark_times(results / "benchmarks"))

@@ -263,6 +263,16 @@ ALL_TARGETS = [
         else []
     ),
     *[f"results/toys/{study}.{ext}" for study in TOY_STUDIES for ext in ("csv", "png")],
+    *(  # the resolution study, in the default target only when it asks to be reported
+        [
+            "results/tables/resolution_summary.csv",
+            "results/tables/resolution_study.csv",
+            "results/tables/refinement_check.csv",
+            "results/figures/resolution_study.png",
+        ]
+        if RESOLUTION_STUDY and RESOLUTION_STUDY.get("report")
+        else []
+    ),
     "results/report.html",
 ]
 

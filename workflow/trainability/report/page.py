@@ -50,6 +50,7 @@ LIU_PAPER = (
 
 # The follow-up report's figures, in the order the report discusses them.
 EXTENSIONS_ID, EXTENSIONS_TITLE = "extensions", "Beyond the papers"
+RESOLUTION_ID, RESOLUTION_TITLE = "resolution", "The dimension against resolution"
 FOLLOWUP_FIGURES = {
     "activations": "Activation functions: one trainability heatmap per activation.",
     "architectures": "Width × depth: one heatmap per architecture.",
@@ -332,10 +333,32 @@ def _followup_section(figures: dict[str, Path], tables: dict[str, Path]) -> str:
     )
 
 
+def _resolution_section(figures: dict[str, Path], tables: dict[str, Path]) -> str:
+    """The resolution study (``resolution_study.report``): D against resolution, extrapolated."""
+    fig = _figure(
+        figures.get("resolution_study"),
+        "dimension against resolution",
+        "Each panel's boundary dimension at increasing resolution (95 % intervals), the paper's "
+        "value dashed, and the extrapolation to infinite resolution D(n) = D∞ − a·n^(−1/2) with "
+        "its interval (docs/dimension.md §7).",
+    )
+    if not fig:
+        return ""
+    links = [
+        f'<a href="#table-{slug(name)}">{esc(name.replace("_", " "))}</a>'
+        for name in ("resolution_summary", "resolution_study", "refinement_check")
+        if name in tables
+    ]
+    note = f'<p class="note">Tables: {", ".join(links)}.</p>' if links else ""
+    return (
+        f'<section id="{RESOLUTION_ID}"><h2>{RESOLUTION_TITLE}</h2>{fig}{note}</section>'
+    )
+
+
 def _extensions_section(figures: dict[str, Path]) -> str:
     """The config's other condition groups (optimizers, the deep zoom, ...): this project's own
     studies, not the follow-up report's, each under its group's name."""
-    known = {"paper_conditions", "overviews", "seeds", *FOLLOWUP_FIGURES}
+    known = {"paper_conditions", "overviews", "seeds", "resolution_study", *FOLLOWUP_FIGURES}
     parts = []
     for name, path in figures.items():
         if name not in known:
@@ -438,6 +461,7 @@ def render_report(
     extensions_html = _extensions_section(inputs.figure)
     toys_html = _toys_section(inputs.toy_figure, inputs.toy_table)
     seeds_html = seeds_section(inputs.figure, inputs.table)
+    resolution_html = _resolution_section(inputs.figure, inputs.table)
     paper_fig = _figure(
         inputs.figure.get("paper_conditions"),
         "the paper's conditions side by side",
@@ -453,6 +477,7 @@ def render_report(
     n_zoom = sum(c.get("video") is not None for c in conditions)
     toc = [("methods", "Methods"), ("conditions", "The paper's conditions")]
     toc += [(f"condition-{slug(c.name)}", c.title) for c in conditions]
+    toc += [(RESOLUTION_ID, RESOLUTION_TITLE)] if resolution_html else []
     toc += [(SEEDS_ID, SEEDS_TITLE)] if seeds_html else []
     toc += [("followup", "Follow-up report")] if followup_html else []
     toc += [(EXTENSIONS_ID, EXTENSIONS_TITLE)] if extensions_html else []
@@ -493,6 +518,7 @@ def render_report(
         overviews_fig,
         *[_condition_section(c, o, webm=webm) for c, o in zip(conditions, overviews, strict=True)],
         "</section>",
+        resolution_html,
         seeds_html,
         followup_html,
         extensions_html,

@@ -173,6 +173,9 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
         )
     for study_name, settings in config.get("toys", {}).items():
         works.append(_toy_work(study_name, settings))
+    if (config.get("resolution_study") or {}).get("report"):  # in the default target: its
+        works += [w for w in resolution_workloads(config, study) if w.kind != "panel"]  # panels
+        # at their own resolution are the default study's already
     families = {sc.family for sc in study.values() if sc.family is not None and not sc.ensemble}
     paper_figure = int(any(sc.panel is not None for sc in study.values()))
     ensembles = int(any(sc.ensemble is not None for sc in study.values()))
