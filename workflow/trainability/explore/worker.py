@@ -1,10 +1,10 @@
-"""The one thread that computes the explorer's grids, and how a computation is stopped.
+"""The one thread that computes the explorer's tiles, and how a computation is stopped.
 
-Grids are computed one at a time, in the order asked, by `trainability.train.sweep.sweep` on one
+Tiles are computed one at a time, in the order asked, by `trainability.train.sweep.sweep` on one
 background thread (the sweep itself runs its chunks on ``engine.threads`` threads). A request
 joins an equal job already queued or running (same cache key) instead of starting another;
 each job counts the requests waiting for it, and when the last one leaves (the page moved on
-to another view, or the client disconnected) the job's stop flag is set. The sweep asks
+and the tile left the view, or the client disconnected) the job's stop flag is set. The sweep asks
 ``cancel`` before every chunk of every segment (`sweep(..., cancel=...)`), so a running job
 stops after the chunks already in flight (one per thread, tens of milliseconds) and a queued
 one never starts: no stale pass runs behind a new view.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -26,6 +27,8 @@ from trainability.core.grid import Grid
 from trainability.core.window import Window
 from trainability.explore.cache import GridCache
 from trainability.train.sweep import Engine, SweepCancelled, sweep
+
+Compute = Callable[[Callable[[], bool]], Grid]  # cancel → the grid (raises SweepCancelled)
 
 
 @dataclass
@@ -63,8 +66,8 @@ class Worker:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="explore-sweep")
 
-    def request(self, key: tuple[str, int, int], cond: Condition, window: Window) -> Job:
-        """Join the live job for ``key`` or queue a new one; pair with `leave` or the result."""
+    def request(self, key: tuple[str, int, int], compute: Compute) -> Job:
+        """Join the live job for ``key`` or queue ``compute``; pair with `leave` or the result."""
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and not job.stop.is_set():
@@ -72,7 +75,7 @@ class Worker:
                 return job
             job = Job(key)
             self._jobs[key] = job
-            job.future = self._pool.submit(self._run, job, cond, window)
+            job.future = self._pool.submit(self._run, job, compute)
             return job
 
     def leave(self, job: Job) -> None:
@@ -101,7 +104,12 @@ class Worker:
                 job.stop.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, job: Job, cond: Condition, window: Window) -> Grid:
+    def jobs(self) -> int:
+        """Jobs queued or running that some request still waits for."""
+        with self._lock:
+            return len(self._jobs)
+
+    def _run(self, job: Job, compute: Compute) -> Grid:
         def cancel() -> bool:
             if job.stop.is_set():
                 return True
@@ -115,7 +123,7 @@ class Worker:
         try:
             if job.stop.is_set():
                 raise SweepCancelled("stopped before it started")
-            grid = sweep(cond, window, self.engine, cancel=cancel)
+            grid = compute(cancel)
             job.seconds = time.perf_counter() - start
             self.cache.put(grid)
             self.stats.computed += 1
