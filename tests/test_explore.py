@@ -254,6 +254,26 @@ def test_zoom_target_lines_make_the_workflow_zoom_into_the_view(study):
     assert zoom_target(wide, "tiny", entry.window, 20)["text"] is None
 
 
+def test_prefetch_computes_levels_ahead_and_the_server_serves_them(study, tmp_path):
+    cache = GridCache(tmp_path / "cache", 2**26)
+    engine = Engine(chunk=default_chunk(), threads=2)
+    explorer = Explorer(study, "tiny", Limits(tile=8, detail=16), engine, cache)
+    lines = []
+    assert prefetch(explorer, "tiny", 1, log=lambda *a, **k: lines.append(a[0])) == {
+        "computed": 5, "stored": 0, "outside": 0
+    }  # fmt: skip
+    assert len(lines) == 2 and "level 1" in lines[1]
+    again = prefetch(explorer, "tiny", 1, log=lambda *a, **k: None)
+    assert again == {"computed": 0, "stored": 5, "outside": 0}
+    p = plan(Pyramid.of(ROOT, 8), study["tiny"].condition, engine, 1, 1, 0)
+    assert load_grid(cache.file(*p.key)).values.tobytes() == p.compute().values.tobytes()
+    # pixels sit at cell centres inside the root: a linear momentum axis from 0 to 0.99 (the
+    # interval [0, 1)) has no tile outside it
+    counts = prefetch(explorer, "mom", 1, log=lambda *a, **k: None)
+    assert counts == {"computed": 5, "stored": 0, "outside": 0}
+    explorer.worker.shutdown()
+
+
 def test_the_command_refuses_bad_flags_in_one_line(tmp_path, capsys):
     assert main(["explore", "--config", str(tmp_path / "missing.yaml")]) == 2
     config = tmp_path / "c.yaml"
@@ -351,7 +371,7 @@ def test_a_view_asks_for_its_tiles_nearest_the_centre_and_a_pan_only_for_new_one
         info = json.loads(body)
         assert status == 200, info
         fine = info["levels"]["fine"]
-        return fine, [tuple(t) for t in info["tiles"]["fine"]]
+        return fine, [tuple(int(c) for c in t) for t in info["tiles"]["fine"]]
 
     z, first = tiles("0.5,1.75,1,2")  # 1/4 of the root's width: level 3 at 32 pixels across
     assert z == 3 and set(first) == {(i, j) for i in (2, 3, 4) for j in (2, 3)}
@@ -373,7 +393,7 @@ def test_a_20_decade_view_is_drawn_in_float64x2_and_says_so(live, study):
     assert 23 < info["depth"] < 24.5
     assert len(set(info["axes"]["x"]["ticks"])) == 5  # ticks told apart 1e-22 decades apart
     z = info["levels"]["fine"]
-    i, j = info["tiles"]["fine"][0]
+    i, j = (int(c) for c in info["tiles"]["fine"][0])
     status, headers, body = _get(_tile_url(base, z, i, j, "&steps=5"))
     header = json.loads(headers["X-Tile"])
     assert status == 200 and header["arithmetic"] == "float64x2 (perturbation)"
@@ -563,7 +583,7 @@ def test_the_page_in_a_real_browser(live):
             )
             page.goto(base + "/")
             _final(page)
-            start = _window(page.url)
+            start = _window(page.evaluate("location.href"))
             assert start == [-1.0, 4.0, 0.0, 4.0] and page.locator("#error").is_hidden()
             assert page.evaluate("document.body.dataset.level") == "1"
             box = page.locator("#stage").bounding_box()
@@ -578,7 +598,7 @@ def test_the_page_in_a_real_browser(live):
             page.mouse.move(*at(0.6, 0.7), steps=4)
             page.mouse.up()
             page.wait_for_function(f"!location.search.includes('window={start[0]},')")
-            dragged = _window(page.url)
+            dragged = _window(page.evaluate("location.href"))
             pixel = (start[1] - start[0]) / box["width"]
             expected = [-1.0 + 0.2 * 5, -1.0 + 0.6 * 5, 4.0 - 0.7 * 4, 4.0 - 0.3 * 4]
             assert dragged == pytest.approx(expected, abs=1.5 * pixel)
@@ -597,20 +617,20 @@ def test_the_page_in_a_real_browser(live):
             since = len(explorer.requests)
             had = {t[2:] for t in explorer.requests}
             page.keyboard.press("ArrowRight")
-            page.wait_for_function(f"!location.search.includes('window={text_},')")
+            page.wait_for_function(f"!location.search.includes('window={text_}&')")
             panned = page.evaluate("document.body.dataset.view").split("window=")[1].split("&")[0]
             _final(page, panned)
             asked = [t[2:] for t in _asked(explorer, since)]
             assert asked and not set(asked) & had and len(asked) == len(set(asked))
 
             # scroll to zoom about the cursor: the point under it stays put
-            before_scroll = _window(page.url)
+            before_scroll = _window(page.evaluate("location.href"))
             px, py = (round(c) for c in at(0.7, 0.35))  # whole pixels: what the events carry
             u, v = (px - box["x"]) / box["width"], (py - box["y"]) / box["height"]
             page.mouse.move(px, py)
             page.mouse.wheel(0, -400)
-            page.wait_for_function(f"!location.search.includes('window={panned},')")
-            zoomed = _window(page.url)
+            page.wait_for_function(f"!location.search.includes('window={panned}&')")
+            zoomed = _window(page.evaluate("location.href"))
             d, z = before_scroll, zoomed
             before = (d[0] + u * (d[1] - d[0]), d[3] - v * (d[3] - d[2]))
             after = (z[0] + u * (z[1] - z[0]), z[3] - v * (z[3] - z[2]))
@@ -621,7 +641,7 @@ def test_the_page_in_a_real_browser(live):
             # back restores the previous window; its tiles are all had: nothing is asked
             since = len(explorer.requests)
             page.go_back()
-            page.wait_for_function(f"location.search.includes('window={panned},')")
+            page.wait_for_function(f"location.search.includes('window={panned}&')")
             _final(page, panned)
             assert _asked(explorer, since) == []
 
@@ -635,9 +655,13 @@ def test_the_page_in_a_real_browser(live):
             # a view 22 decades down: float64x2 draws it, and the page says so
             deep = "0.3,0.30000000000000000000001,1,1.00000000000000000000001"
             page.goto(f"{base}/?condition=tiny&window={deep}&steps=5")
+            page.wait_for_function(
+                "(document.body.dataset.view || '').includes('0.30000000000000000000001,')"
+            )
+            deep = page.evaluate("document.body.dataset.view").split("window=")[1].split("&")[0]
             _final(page, deep, timeout=180_000)
             assert "float64x2 (perturbation)" in page.locator("#arithmetic").inner_text()
-            assert page.locator("#error").is_hidden()
+            assert page.locator("#error").is_hidden(), page.locator("#error").inner_text()
             # and a scroll there keeps exact decimals in the address
             page.mouse.move(*at(0.5, 0.5))
             page.mouse.wheel(0, -200)

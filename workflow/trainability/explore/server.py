@@ -8,7 +8,8 @@ Routes:
 - ``GET /api/view?condition=…&window=…&steps=…&mode=…``: a validated view
   (`trainability.explore.view`): its exact window, axes and ticks, depth, the pyramid's root,
   the coarse and the finest level with the tiles that meet the view (nearest its centre
-  first), the arithmetic of the centre tile, the zoom target's config lines;
+  first; their x, y as decimal text, which stays exact past 2^53), the arithmetic of the
+  centre tile, the zoom target's config lines;
 - ``GET /api/tile?condition=…&steps=…&mode=…&z=…&x=…&y=…``: tile (z, x, y) of the
   condition's pyramid (`trainability.explore.pyramid`, `trainability.explore.tiles`), from the
   cache or computed now. The body is binary, little-endian, row 0 = lowest y: ``values``
@@ -177,9 +178,10 @@ class Explorer:
             "depth": depth(view, entry.window),
             "arithmetic": arithmetic,
             "levels": {"coarse": coarse, "fine": fine},
+            # tile indices as decimal text: past 2^53 a JSON number would round
             "tiles": {
-                "coarse": pyramid.covering(view.bounds, coarse),
-                "fine": pyramid.covering(view.bounds, fine),
+                "coarse": [[str(i), str(j)] for i, j in pyramid.covering(view.bounds, coarse)],
+                "fine": [[str(i), str(j)] for i, j in pyramid.covering(view.bounds, fine)],
             },
             "zoom": zoom_target(view, view.name, entry.window, entry.condition.steps),
         }
