@@ -370,6 +370,7 @@ function updateStatus() {
   $('arithmetic').className = [...arithmetics].some((a) => a.startsWith('float64x2')) ? 'deep' : '';
   const centre = info.tiles.fine[0];
   const tile = centre && state.tiles.get(tileKey(info, fine, centre[0], centre[1]));
+  document.body.dataset.centre = String(Boolean(tile && (tile.values || tile.empty)));
   const link = $('download-npz');
   if (tile && tile.values) {
     const mode = info.mode !== 'full' ? `&mode=${info.mode}` : '';
