@@ -336,6 +336,22 @@ def test_a_tile_is_the_sweep_byte_for_byte_and_a_revisit_is_a_cache_hit(live, st
     assert load_grid(io.BytesIO(npz)).values.tobytes() == expected.values.tobytes()
 
 
+def test_label_only_mode_trains_the_cells_that_may_hold_boundary_and_says_so(live):
+    base, _ = live
+    full = _get(_tile_url(base, 1, 1, 0))
+    status, headers, body = _get(_tile_url(base, 1, 1, 0, "&mode=labels"))
+    header = json.loads(headers["X-Tile"])
+    assert status == 200 and header["mode"] == "labels" and 0 < header["computed"] <= 1
+    values, _, converged = _decode(body, 256)
+    computed = np.frombuffer(body, np.uint8, 256, 13 * 256).astype(bool)
+    full_values, _, full_converged = _decode(full[2], 256)
+    assert np.isnan(values[~computed]).all()  # inferred: no value
+    assert values[computed].tobytes() == full_values[computed].tobytes()  # trained: the same
+    assert (converged == full_converged).mean() > 0.9  # labels as the full tile's, nearly all
+    status, _, body = _get(f"{base}/api/view?condition=tiny&mode=labels")
+    assert status == 200 and json.loads(body)["query"].endswith("&mode=labels")
+
+
 def test_the_tiles_of_a_level_merge_into_the_sweep_of_their_union(study):
     """Byte for byte, at a level computed as the engine's tiles of its whole window, and the
     tiles' cells are the exact quadrants of their parents'."""
