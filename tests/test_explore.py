@@ -602,6 +602,16 @@ def test_the_page_in_a_real_browser(live):
             start = _window(page.evaluate("location.href"))
             assert start == [-1.0, 4.0, 0.0, 4.0] and page.locator("#error").is_hidden()
             assert page.evaluate("document.body.dataset.level") == "1"
+            # every tile is drawn where its cells are: the page's extents are the pyramid's
+            extents = page.evaluate(
+                "visibleTiles(state.current.view).map(([t, e]) => "
+                "[t.z, String(t.i), String(t.j), e.map((c) => formatDec(c, 30))])"
+            )
+            pyramid = Pyramid.of(ROOT, 16)
+            assert {(z, i, j) for z, i, j, _ in extents} >= {(1, str(a), str(b)) for a in (0, 1)
+                                                             for b in (0, 1)}  # fmt: skip
+            for z, i, j, e in extents:
+                assert [exact(c) for c in e] == list(pyramid.extent(z, int(i), int(j)))
             box = page.locator("#stage").bounding_box()
 
             def at(u, v):

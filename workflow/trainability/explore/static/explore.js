@@ -118,12 +118,15 @@ function tileKey(info, z, i, j) {
 
 function extent(root, z, i, j) {
   // the cells tile (z, i, j) covers: [x0, x1, y0, y1] fixed-point (pyramid.py)
+  // i, j: integers or their decimal text (past 2^53 the server sends text)
   const side = 2n ** BigInt(z);
   const w = root[1] - root[0];
   const h = root[3] - root[2];
+  const I = BigInt(i);
+  const J = BigInt(j);
   return [
-    root[0] + (w * BigInt(i)) / side, root[0] + (w * BigInt(i + 1)) / side,
-    root[2] + (h * BigInt(j)) / side, root[2] + (h * BigInt(j + 1)) / side,
+    root[0] + (w * I) / side, root[0] + (w * (I + 1n)) / side,
+    root[2] + (h * J) / side, root[2] + (h * (J + 1n)) / side,
   ];
 }
 
@@ -201,8 +204,11 @@ function want(info) {
       break;
     }
   }
+  // the centre's finest tile first, then (if needed) the coarse level, then the rest
+  const [first, ...rest] = info.tiles.fine;
+  if (first) wanted.push([fine, ...first]);
   if (!covered && coarse < fine) for (const [i, j] of info.tiles.coarse) wanted.push([coarse, i, j]);
-  for (const [i, j] of info.tiles.fine) wanted.push([fine, i, j]);
+  for (const [i, j] of rest) wanted.push([fine, i, j]);
   const keys = new Set(wanted.map(([z, i, j]) => tileKey(info, z, i, j)));
   for (const [key, controller] of state.inflight) {
     if (!keys.has(key)) {
