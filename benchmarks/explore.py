@@ -92,6 +92,7 @@ def navigate(page, expression: str, timeout: float, label: str) -> dict:
     out = {"view": wait(page, old, "view", timeout) - t0}
     tiles = page.evaluate("state.current.info.tiles.fine.length")
     out["centre"] = wait(page, old, "centre", timeout) - t0
+    print(f"{label}: centre tile {out['centre']:.2f} s (load average {load()})", flush=True)
     out["final"] = wait(page, old, "final", timeout) - t0
     out["computed"] = status(page)["computed"] - before
     out["tiles"] = tiles
@@ -115,6 +116,12 @@ def main() -> None:
     parser.add_argument("--explore-args", default="", help="more flags for explore, quoted")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per wait")
     parser.add_argument("--json", default=None, help="write the results here")
+    parser.add_argument(
+        "--deep-only",
+        default=None,
+        metavar="X,Y",
+        help="only the start view and the deep view, centred here (window units)",
+    )
     args = parser.parse_args()
     extra = args.explore_args.split()
     results = {"steps": args.steps, "load_before": load()}
@@ -135,80 +142,84 @@ def main() -> None:
             t = wait(page, "", "final", args.timeout)
             print(f"start view: whole view {t - t0:.2f} s (load average {load()})", flush=True)
             results["start"] = t - t0
-            # a boundary pixel of the finest tiles, nearest the centre (stage fractions)
-            u, v = page.evaluate(
-                """() => {
-                  const info = state.current.info, w = state.current.view;
-                  let best = null;
-                  for (const [tile, e] of visibleTiles(w)) {
-                    if (tile.z !== info.levels.fine) continue;
-                    const n = tile.n, c = tile.converged;
-                    for (let i = 1; i < n - 1; i++) for (let j = 1; j < n - 1; j++) {
-                      const k = i * n + j;
-                      if (c[k] === c[k + 1] && c[k] === c[k + n]) continue;
-                      const x = ratio(e[0] - w[0], w[1] - w[0]) +
-                        ratio(e[1] - e[0], w[1] - w[0]) * (j + 0.5) / n;
-                      const y = ratio(e[2] - w[2], w[3] - w[2]) +
-                        ratio(e[3] - e[2], w[3] - w[2]) * (i + 0.5) / n;
-                      const d = Math.hypot(x - 0.5, y - 0.5);
-                      if (x > 0.06 && x < 0.94 && y > 0.06 && y < 0.94 && (!best || d < best[0]))
-                        best = [d, x, 1 - y];
-                    }
-                  }
-                  return best ? [best[1], best[2]] : [0.5, 0.5];  // none: the centre
-                }"""
-            )
-            box = page.locator("#stage").bounding_box()
-
-            def at(a, b):
-                return box["x"] + a * box["width"], box["y"] + b * box["height"]
-
-            old = view_of(page)
-            before = status(page)["computed"]
-            page.mouse.move(*at(u - 0.05, v - 0.05))
-            page.mouse.down()
-            page.mouse.move(*at(u + 0.05, v + 0.05), steps=5)
-            t0 = time.perf_counter()
-            page.mouse.up()
-            zoom = {"view": wait(page, old, "view", args.timeout) - t0}
-            zoom["centre"] = wait(page, old, "centre", args.timeout) - t0
-            zoom["final"] = wait(page, old, "final", args.timeout) - t0
-            zoom["computed"] = status(page)["computed"] - before
-            zoom["tiles"] = page.evaluate("state.current.info.tiles.fine.length")
-            zoom["first_levels"] = page.evaluate("document.body.dataset.firstDrawn")
-            zoom["level"] = page.evaluate("state.current.info.levels.fine")
-            print(
-                f"zoom: first picture {zoom['view']:.2f} s (levels {zoom['first_levels']} "
-                f"under level {zoom['level']}), centre tile {zoom['centre']:.2f} s, whole view "
-                f"{zoom['final']:.2f} s; {zoom['computed']} tiles computed (load average "
-                f"{load()})",
-                flush=True,
-            )
-            results["zoom"] = zoom
             zoomed = page.evaluate("location.search")
-            centre = page.evaluate(
-                "[formatDec((state.current.view[0] + state.current.view[1]) / 2n, 40),"
-                " formatDec((state.current.view[2] + state.current.view[3]) / 2n, 40)]"
-            )
-            if args.screenshot:
-                page.mouse.move(*at(0.5, 0.5))
-                page.click("#use-target")
-                time.sleep(0.5)
-                page.screenshot(path=args.screenshot)
-                print(f"screenshot: {args.screenshot}")
-            results["pan"] = navigate(page, "panBy(0.5, 0)", args.timeout, "pan by half a view")
-            results["zoom_in"] = navigate(
-                page,
-                "navigate({window: windowText(zoomed(state.current.view, 0.5, 0.5, 0.5))})",
-                args.timeout,
-                "zoom in 2x about the centre",
-            )
-            results["zoom_out"] = navigate(
-                page,
-                "navigate({window: windowText(zoomed(state.current.view, 2, 0.5, 0.5))})",
-                args.timeout,
-                "zoom out 2x again",
-            )
+            if args.deep_only:
+                centre = args.deep_only.split(",")
+            else:
+                # a boundary pixel of the finest tiles, nearest the centre (stage fractions)
+                u, v = page.evaluate(
+                    """() => {
+                      const info = state.current.info, w = state.current.view;
+                      let best = null;
+                      for (const [tile, e] of visibleTiles(w)) {
+                        if (tile.z !== info.levels.fine) continue;
+                        const n = tile.n, c = tile.converged;
+                        for (let i = 1; i < n - 1; i++) for (let j = 1; j < n - 1; j++) {
+                          const k = i * n + j;
+                          if (c[k] === c[k + 1] && c[k] === c[k + n]) continue;
+                          const x = ratio(e[0] - w[0], w[1] - w[0]) +
+                            ratio(e[1] - e[0], w[1] - w[0]) * (j + 0.5) / n;
+                          const y = ratio(e[2] - w[2], w[3] - w[2]) +
+                            ratio(e[3] - e[2], w[3] - w[2]) * (i + 0.5) / n;
+                          const d = Math.hypot(x - 0.5, y - 0.5);
+                          const inside = x > 0.06 && x < 0.94 && y > 0.06 && y < 0.94;
+                          if (inside && (!best || d < best[0])) best = [d, x, 1 - y];
+                        }
+                      }
+                      return best ? [best[1], best[2]] : [0.5, 0.5];  // none: the centre
+                    }"""
+                )
+                box = page.locator("#stage").bounding_box()
+
+                def at(a, b):
+                    return box["x"] + a * box["width"], box["y"] + b * box["height"]
+
+                old = view_of(page)
+                before = status(page)["computed"]
+                page.mouse.move(*at(u - 0.05, v - 0.05))
+                page.mouse.down()
+                page.mouse.move(*at(u + 0.05, v + 0.05), steps=5)
+                t0 = time.perf_counter()
+                page.mouse.up()
+                zoom = {"view": wait(page, old, "view", args.timeout) - t0}
+                zoom["centre"] = wait(page, old, "centre", args.timeout) - t0
+                zoom["final"] = wait(page, old, "final", args.timeout) - t0
+                zoom["computed"] = status(page)["computed"] - before
+                zoom["tiles"] = page.evaluate("state.current.info.tiles.fine.length")
+                zoom["first_levels"] = page.evaluate("document.body.dataset.firstDrawn")
+                zoom["level"] = page.evaluate("state.current.info.levels.fine")
+                print(
+                    f"zoom: first picture {zoom['view']:.2f} s (levels {zoom['first_levels']} "
+                    f"under level {zoom['level']}), centre tile {zoom['centre']:.2f} s, whole view "
+                    f"{zoom['final']:.2f} s; {zoom['computed']} tiles computed (load average "
+                    f"{load()})",
+                    flush=True,
+                )
+                results["zoom"] = zoom
+                zoomed = page.evaluate("location.search")
+                centre = page.evaluate(
+                    "[formatDec((state.current.view[0] + state.current.view[1]) / 2n, 40),"
+                    " formatDec((state.current.view[2] + state.current.view[3]) / 2n, 40)]"
+                )
+                if args.screenshot:
+                    page.mouse.move(*at(0.5, 0.5))
+                    page.click("#use-target")
+                    time.sleep(0.5)
+                    page.screenshot(path=args.screenshot)
+                    print(f"screenshot: {args.screenshot}")
+                results["pan"] = navigate(page, "panBy(0.5, 0)", args.timeout, "pan by half a view")
+                results["zoom_in"] = navigate(
+                    page,
+                    "navigate({window: windowText(zoomed(state.current.view, 0.5, 0.5, 0.5))})",
+                    args.timeout,
+                    "zoom in 2x about the centre",
+                )
+                results["zoom_out"] = navigate(
+                    page,
+                    "navigate({window: windowText(zoomed(state.current.view, 2, 0.5, 0.5))})",
+                    args.timeout,
+                    "zoom out 2x again",
+                )
             # a view args.deep decades below the start window, centred on the boundary point
             start_w = [Decimal(b) for b in first["start"]["window"]]
             getcontext().prec = 80
@@ -220,8 +231,7 @@ def main() -> None:
             window = ",".join(format(b.normalize(), "f") for b in deep)
             results["deep"] = navigate(
                 page,
-                f"go('condition={first['condition']}&window={window}&steps={args.steps}',"
-                " 'push')",
+                f"go('condition={first['condition']}&window={window}&steps={args.steps}', 'push')",
                 args.timeout,
                 f"a view {args.deep:g} decades down",
             )

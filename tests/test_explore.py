@@ -465,6 +465,33 @@ def test_a_tile_that_left_the_view_stops_at_the_next_chunk_and_the_server_carrie
     assert status == 200  # the server carries on
 
 
+def test_queued_tiles_start_nearest_the_centre_first(tmp_path):
+    """Requests sent side by side arrive in any order: the worker starts the lowest rank."""
+    from trainability.explore.worker import Worker
+
+    worker = Worker(Engine(), GridCache(tmp_path, 2**20))
+    gate, order = threading.Event(), []
+
+    def job(name, wait=False):
+        def compute(cancel):
+            if wait:
+                gate.wait(30)
+            order.append(name)
+            raise SweepCancelled("nothing to store")
+
+        return compute
+
+    jobs = [worker.request(("busy", 1, 1), job("busy", wait=True), 0)]
+    queued = (("far", 5), ("second", 1), ("centre", 0), ("third", 1))
+    jobs += [worker.request((name, 1, 1), job(name), rank) for name, rank in queued]
+    gate.set()
+    for j in jobs:
+        j.future.exception(30)
+    assert order == ["busy", "centre", "second", "third", "far"]
+    assert worker.jobs() == 0
+    worker.shutdown()
+
+
 def test_the_server_under_pressure(live):
     """Several clients asking for different tiles at once, malformed HTTP, a client that
     disconnects mid-response: the others are answered, no job leaks."""

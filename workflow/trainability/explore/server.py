@@ -10,14 +10,15 @@ Routes:
   the coarse and the finest level with the tiles that meet the view (nearest its centre
   first; their x, y as decimal text, which stays exact past 2^53), the arithmetic of the
   centre tile, the zoom target's config lines;
-- ``GET /api/tile?condition=…&steps=…&mode=…&z=…&x=…&y=…``: tile (z, x, y) of the
+- ``GET /api/tile?condition=…&steps=…&mode=…&z=…&x=…&y=…[&rank=k]``: tile (z, x, y) of the
   condition's pyramid (`trainability.explore.pyramid`, `trainability.explore.tiles`), from the
   cache or computed now. The body is binary, little-endian, row 0 = lowest y: ``values``
   (n² float64; NaN where label-only mode inferred the label), ``diverged_at`` (n² int32),
   ``converged`` (n² uint8), ``computed`` (n² uint8); the ``X-Tile`` header holds JSON (n,
   source: ``cache``, ``workflow`` or ``computed``, compute seconds, ``arithmetic``: what drew
   it, e.g. ``float64x2 (perturbation)``, the share of pixels trained). A tile whose pixels
-  leave an axis's interval answers an empty body and ``"empty": <why>``. A client that
+  leave an axis's interval answers an empty body and ``"empty": <why>``. Queued tiles are
+  computed lowest ``rank`` first (the page's order: nearest the view's centre). A client that
   disconnects before the tile is ready withdraws its request (`trainability.explore.worker`);
 - ``GET /api/tile.npz``: a stored tile as the project's ``.npz``
   (`trainability.core.grid.save_grid`);
@@ -104,10 +105,11 @@ class Explorer:
             engine=self.engine,
         )
 
-    def tile_plan(self, params) -> TilePlan:
-        """The plan of the tile a query names (condition, steps, mode, z, x, y)."""
+    def tile_plan(self, params) -> tuple[TilePlan, int]:
+        """The plan of the tile a query names (condition, steps, mode, z, x, y) and the
+        request's rank (``rank``: lower is computed first; 0 when absent)."""
         view, extra = parse_view(
-            params, self.study, self.default, self.limits, ("z", "x", "y"),
+            params, self.study, self.default, self.limits, ("z", "x", "y", "rank"),
             keys=("condition", "steps", "mode"), check=False,
         )  # fmt: skip
         for key in ("z", "x", "y"):
@@ -117,8 +119,9 @@ class Explorer:
         x = parse_int("x", extra["x"], 0, 2**z - 1)
         y = parse_int("y", extra["y"], 0, 2**z - 1)
         pyramid = view.pyramid(self.limits.tile)
+        rank = parse_int("rank", extra["rank"], 0, 10**6) if "rank" in extra else 0
         return plan(pyramid, view.condition, self.engine, z, x, y, view.mode,
-                    self.limits.arithmetic)  # fmt: skip
+                    self.limits.arithmetic), rank  # fmt: skip
 
     # ------------------------------------------------------------------------------ routes
     async def page(self, request: Request) -> Response:
@@ -192,13 +195,13 @@ class Explorer:
         if isinstance(tile_plan, str):  # outside an axis's interval: nothing to draw
             header = {"n": self.limits.tile, "empty": tile_plan}
             return Response(b"", headers={"X-Tile": json.dumps(header), **NO_STORE})
-        p = tile_plan
+        p, rank = tile_plan
         self.requests.append((p.cond.steps, p.mode, p.z, p.i, p.j))
         key = p.key
         grid, source = await asyncio.to_thread(self._stored, key)
         seconds = None
         if grid is None:
-            job = self.worker.request(key, p.compute)
+            job = self.worker.request(key, p.compute, rank)
             result = asyncio.wrap_future(job.future)
             result.add_done_callback(_retrieve)
             gone = asyncio.ensure_future(_disconnect(request.receive))
@@ -224,7 +227,7 @@ class Explorer:
             headers={"X-Tile": json.dumps(header), **NO_STORE},
         )
 
-    def _plan_or_empty(self, items) -> TilePlan | str:
+    def _plan_or_empty(self, items) -> tuple[TilePlan, int] | str:
         try:
             return self.tile_plan(items)
         except OutsideError as err:
@@ -236,6 +239,7 @@ class Explorer:
 
     async def download_npz(self, request: Request) -> Response:
         p = await asyncio.to_thread(self._plan_or_empty, request.query_params.multi_items())
+        p = p if isinstance(p, str) else p[0]
         path = None if isinstance(p, str) else self.cache.file(*p.key)
         if path is None:
             raise ViewError(_NOT_STORED)

@@ -142,13 +142,13 @@ function decodeTile(buffer, header) {
   };
 }
 
-function request(info, z, i, j) {
+function request(info, z, i, j, rank) {
   const key = tileKey(info, z, i, j);
   const controller = new AbortController();
   state.inflight.set(key, controller);
   const mode = info.mode !== 'full' ? `&mode=${info.mode}` : '';
   const url = `/api/tile?condition=${encodeURIComponent(info.condition)}&steps=${info.steps}` +
-    `${mode}&z=${z}&x=${i}&y=${j}`;
+    `${mode}&z=${z}&x=${i}&y=${j}&rank=${rank}`;
   fetch(url, {signal: controller.signal})
     .then(async (response) => {
       const header = JSON.parse(response.headers.get('X-Tile') || '{}');
@@ -179,10 +179,10 @@ function pump() {
   if (!state.current) return;
   const info = state.current.info;
   while (state.inflight.size < MAX_INFLIGHT && state.queue.length) {
-    const [z, i, j] = state.queue.shift();
+    const [z, i, j, rank] = state.queue.shift();
     const key = tileKey(info, z, i, j);
     if (state.tiles.has(key) || state.inflight.has(key)) continue;
-    request(info, z, i, j);
+    request(info, z, i, j, rank);
   }
   updateStatus();
 }
@@ -216,7 +216,9 @@ function want(info) {
       state.inflight.delete(key);
     }
   }
-  state.queue = wanted.filter(([z, i, j]) => !state.tiles.has(tileKey(info, z, i, j)));
+  // each tile's rank in this view: the server computes queued tiles lowest rank first
+  state.queue = wanted.map((t, rank) => [...t, rank])
+    .filter(([z, i, j]) => !state.tiles.has(tileKey(info, z, i, j)));
   pump();
 }
 
