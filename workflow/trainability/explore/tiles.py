@@ -20,9 +20,9 @@ float64x2 tiles are always the sweep of their own window (their pixel values are
 exact coordinates, and a perturbation reference belongs to one tile). A tile past float64x2's
 guard, or past float64's for a condition float64x2 does not compute, is refused in one sentence
 (`TileError`). The key is the cache's (`trainability.explore.cache.grid_key`) of the sweep's
-metadata, so a tile computed once is found by every view that meets it, and level 0 (the
-condition's window at n pixels) is the workflow's overview wherever that has n pixels and the
-same steps and engine.
+metadata, so a tile computed once is found by every view that meets it, and a workflow grid
+with a tile's definition (same condition, steps, engine, window and n pixels) is served as that
+tile.
 """
 
 from __future__ import annotations
