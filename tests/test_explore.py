@@ -519,7 +519,7 @@ def test_the_server_under_pressure(live):
         t.join(120)
     for (z, x, y), (status, headers, body) in results.items():
         header = json.loads(headers["X-Tile"])
-        assert status == 200 and (header["z"], header["x"], header["y"]) == (z, x, y)
+        assert status == 200 and (header["z"], header["x"], header["y"]) == (z, str(x), str(y))
         assert len(body) == 14 * 256
     assert results[(1, 0, 0)][2] == _get(_tile_url(base, 1, 0, 0, "&steps=7"))[2]
     _wait(lambda: explorer.worker.jobs() == 0 and not explorer.worker.busy(), timeout=60)

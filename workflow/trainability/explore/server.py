@@ -15,8 +15,9 @@ Routes:
   cache or computed now. The body is binary, little-endian, row 0 = lowest y: ``values``
   (n² float64; NaN where label-only mode inferred the label), ``diverged_at`` (n² int32),
   ``converged`` (n² uint8), ``computed`` (n² uint8); the ``X-Tile`` header holds JSON (n,
-  source: ``cache``, ``workflow`` or ``computed``, compute seconds, ``arithmetic``: what drew
-  it, e.g. ``float64x2 (perturbation)``, the share of pixels trained). A tile whose pixels
+  z, x and y as decimal text, source: ``cache``, ``workflow`` or ``computed``, compute
+  seconds, ``arithmetic``: what drew it, e.g. ``float64x2 (perturbation)``, the share of
+  pixels trained). A tile whose pixels
   leave an axis's interval answers an empty body and ``"empty": <why>``. Queued tiles are
   computed lowest ``rank`` first (the page's order: nearest the view's centre). A client that
   disconnects before the tile is ready withdraws its request (`trainability.explore.worker`);
@@ -218,9 +219,9 @@ class Explorer:
             grid, source, seconds = result.result(), "computed", job.seconds
         body = await asyncio.to_thread(encode_tile, grid)
         computed = 1.0 if grid.computed is None else float(np.mean(grid.computed))
-        header = {"n": grid.values.shape[1], "z": p.z, "x": p.i, "y": p.j, "source": source,
-                  "seconds": seconds, "arithmetic": p.arithmetic, "mode": p.mode,
-                  "computed": computed}  # fmt: skip
+        header = {"n": grid.values.shape[1], "z": p.z, "x": str(p.i), "y": str(p.j),
+                  "source": source, "seconds": seconds, "arithmetic": p.arithmetic,
+                  "mode": p.mode, "computed": computed}  # fmt: skip
         return Response(
             body,
             media_type="application/octet-stream",
