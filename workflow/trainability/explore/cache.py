@@ -1,15 +1,17 @@
 """Computed grids on disk, under a key of everything that defines their bits.
 
-The key of a whole grid is computed from its own metadata (`trainability.train.sweep.sweep_meta`,
+The key of a grid (a whole grid, or a tile of the explorer's pyramid) is computed from its own
+metadata (`trainability.train.sweep.sweep_meta`,
 stored in every ``.npz``): the condition (every field, the step count included), the window's
 four bounds, and the engine knobs that change results (engine, dtype, chunk, early exit) plus
-the versions of the library, JAX, jaxlib and NumPy. The threads, block and segment sizes are
+the versions of the library, JAX, jaxlib and NumPy; a tile adds its index and split, a
+label-only grid its refinement stride. The threads, block and segment sizes are
 left out: grids do not depend on them (`trainability.train.sweep`). With D the canonical JSON of
 those fields (sorted keys, floats in shortest round-trip form),
 
     key = sha256(D)[:32],    file = {key}-{nx}x{ny}.npz
 
-so a view at several resolutions shares one key. Because the key is a function of the file's
+(nx, ny: the grid's or the tile's pixels). Because the key is a function of the file's
 metadata only, a grid the workflow wrote (``results/…/overview.npz``, zoom keyframes) has the
 key the explorer would give it: `GridCache.index` reads the metadata of a results tree and
 serves those files too (read only; they are never evicted or changed).
@@ -36,10 +38,13 @@ KEY_FIELDS = ("engine", "dtype", "chunk", "early_exit")
 OPTIONAL_KEY_FIELDS = ("arithmetic",)  # float64x2's; absent (None) from float64 grids
 
 
-def grid_key(meta: dict) -> tuple[str, int, int] | None:
-    """(key, nx, ny) of a whole grid from its metadata; None for a tile or foreign metadata."""
+def grid_key(meta: dict, tiles: bool = False) -> tuple[str, int, int] | None:
+    """(key, nx, ny) of a whole grid from its metadata; None for foreign metadata, and for a
+    tile unless ``tiles`` (then the key also holds the tile's index and split, and nx, ny
+    are the tile's)."""
     try:
-        if meta.get("tile") is not None:
+        tile = meta.get("tile")
+        if tile is not None and not tiles:
             return None
         w = meta["window"]
         definition = {
@@ -50,7 +55,14 @@ def grid_key(meta: dict) -> tuple[str, int, int] | None:
             | {k: meta.get(k) for k in OPTIONAL_KEY_FIELDS},
             "versions": meta["versions"],
         }
+        if meta.get("refine"):  # label-only refinement (absent: every pixel computed)
+            definition["refine"] = int(meta["refine"])
         nx, ny = int(w["nx"]), int(w["ny"])
+        if tile is not None:
+            definition["tile"] = [int(t) for t in tile]
+            definition["tiles"] = [int(t) for t in meta["tiles"]]
+            ti, tj = definition["tiles"]
+            ny, nx = ny // ti, nx // tj  # the pyramid's splits are exact
     except (KeyError, TypeError, ValueError):
         return None
     text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
@@ -84,21 +96,11 @@ class GridCache:
         found = self.found.get((key, nx, ny))
         return found if found is not None and found.is_file() else None
 
-    def resolutions(self, key: str) -> list[int]:
-        """Square resolutions stored under ``key``, ascending."""
-        stored = {
-            int(p.name.rsplit("-", 1)[1].split("x")[0])
-            for p in self.root.glob(f"{key}-*.npz")
-            if _square(p.name)
-        }
-        stored |= {nx for (k, nx, ny) in self.found if k == key and nx == ny}
-        return sorted(stored)
-
     def put(self, grid: Grid) -> Path:
         """Store a whole grid under its key, then evict down to the size bound."""
-        key = grid_key(grid.meta)
+        key = grid_key(grid.meta, tiles=True)
         if key is None:
-            raise ValueError("only whole grids with sweep metadata can be cached")
+            raise ValueError("only grids with sweep metadata can be cached")
         path = self.path(*key)
         save_grid(path, grid)
         self.evict(keep=path)
@@ -146,9 +148,3 @@ class GridCache:
                 self.found[key] = path
                 count += 1
         return count
-
-
-def _square(name: str) -> bool:
-    size = name.removesuffix(".npz").rsplit("-", 1)[-1]
-    nx, _, ny = size.partition("x")
-    return nx.isdigit() and nx == ny

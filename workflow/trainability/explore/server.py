@@ -1,22 +1,29 @@
 """The explorer's web application (Starlette) and server (uvicorn, on 127.0.0.1 only).
 
-Routes (every ``/api`` route takes the view's query, `trainability.explore.view`):
+Routes:
 
 - ``GET /``: the page (``static/index.html``; ``/static/…`` its script and style);
-- ``GET /api/study``: the conditions, the default one, the pass resolutions;
-- ``GET /api/view``: a validated view: axes and ticks, depth, float64 headroom, the passes to
-  show (starting at the finest already stored), the zoom target's config lines;
-- ``GET /api/grid?…&res=N``: the grid of the view at N² pixels, from the cache or computed now.
-  The body is binary, little-endian, row 0 = lowest y: ``values`` (N² float64), ``diverged_at``
-  (N² int32), ``converged`` (N² uint8), then the picture as RGBA (N²·4 uint8, top row first,
-  `trainability.figures.heatmap`'s rank stretch and colours); the ``X-Grid`` header holds JSON
-  (size,
-  source: ``cache``, ``workflow`` or ``computed``, compute seconds). A client that disconnects
-  before the grid is ready withdraws its request (`trainability.explore.worker`);
-- ``GET /api/grid.npz``, ``/api/grid.png``: a stored grid as the project's ``.npz``
-  (`trainability.core.grid.save_grid`) and as the paper-style heatmap
-  (`trainability.figures.heatmap`);
-- ``GET /api/status``: what the compute thread has done.
+- ``GET /api/study``: the conditions, the default one, the tile size, the view's detail and
+  the colour table (`trainability.figures.heatmap`'s Spectral map, 256 entries);
+- ``GET /api/view?condition=…&window=…&steps=…&mode=…``: a validated view
+  (`trainability.explore.view`): its exact window, axes and ticks, depth, the pyramid's root,
+  the coarse and the finest level with the tiles that meet the view (nearest its centre
+  first; their x, y as decimal text, which stays exact past 2^53), the arithmetic of the
+  centre tile, the zoom target's config lines;
+- ``GET /api/tile?condition=…&steps=…&mode=…&z=…&x=…&y=…[&rank=k]``: tile (z, x, y) of the
+  condition's pyramid (`trainability.explore.pyramid`, `trainability.explore.tiles`), from the
+  cache or computed now. The body is binary, little-endian, row 0 = lowest y: ``values``
+  (n² float64; NaN where label-only mode inferred the label), ``diverged_at`` (n² int32),
+  ``converged`` (n² uint8), ``computed`` (n² uint8); the ``X-Tile`` header holds JSON (n,
+  z, x and y as decimal text, source: ``cache``, ``workflow`` or ``computed``, compute
+  seconds, ``arithmetic``: what drew it, e.g. ``float64x2 (perturbation)``, the share of
+  pixels trained). A tile whose pixels
+  leave an axis's interval answers an empty body and ``"empty": <why>``. Queued tiles are
+  computed lowest ``rank`` first (the page's order: nearest the view's centre). A client that
+  disconnects before the tile is ready withdraws its request (`trainability.explore.worker`);
+- ``GET /api/tile.npz``: a stored tile as the project's ``.npz``
+  (`trainability.core.grid.save_grid`);
+- ``GET /api/status``: what the compute thread has done, and the jobs still wanted.
 
 A bad query gets status 400 and ``{"error": "<one sentence>"}``; the page shows the sentence.
 Requests naming another host than 127.0.0.1 or localhost are refused (DNS rebinding).
@@ -25,12 +32,14 @@ Requests naming another host than 127.0.0.1 or localhost are refused (DNS rebind
 from __future__ import annotations
 
 import asyncio
-import io
 import json
+import math
 import socket
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -41,30 +50,33 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from trainability.core.coordinates import exact, text
 from trainability.core.grid import Grid, load_grid
-from trainability.explore.cache import GridCache, grid_key
+from trainability.explore.cache import GridCache
+from trainability.explore.pyramid import MAX_LEVEL
+from trainability.explore.tiles import OutsideError, TilePlan, plan
 from trainability.explore.view import (
     Limits,
     View,
     ViewError,
     axis_info,
+    centre_tile,
     depth,
-    headroom,
     parse_int,
     parse_view,
     zoom_target,
 )
 from trainability.explore.worker import Worker
-from trainability.figures.heatmap import axis_labels, colorize, heatmap_figure, rank_stretch
+from trainability.figures.heatmap import BUFFER, CMAP, rgb_to_uint8
 from trainability.study.config import StudyCondition
-from trainability.train.sweep import Engine, sweep_meta
+from trainability.train.sweep import Engine
 
 STATIC = Path(__file__).parent / "static"
 LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
 
 
 class Explorer:
-    """The study, the default condition, the pass resolutions, the cache and the worker."""
+    """The study, the default condition, the limits, the engine, the cache and the worker."""
 
     def __init__(
         self,
@@ -82,26 +94,35 @@ class Explorer:
         self.engine = engine
         self.cache = cache
         self.worker = Worker(engine, cache)
-
-    def key(self, view: View, resolution: int) -> tuple[str, int, int]:
-        """The cache key of the view's grid at ``resolution`` (`trainability.explore.cache`)."""
-        meta = sweep_meta(view.condition, view.window(resolution), self.engine, None, (1, 1))
-        return grid_key(meta)
+        self.requests: deque = deque(maxlen=10_000)  # (condition, steps, mode, z, x, y) asked
 
     def parse(self, request: Request, extra: tuple[str, ...] = ()):
         return parse_view(
-            request.query_params.multi_items(), self.study, self.default, self.limits, extra
+            request.query_params.multi_items(),
+            self.study,
+            self.default,
+            self.limits,
+            extra,
+            engine=self.engine,
         )
 
-    def passes(self, view: View) -> tuple[list[int], list[int]]:
-        """(resolutions to show, resolutions already stored): the ladder from the finest stored
-        resolution up, so a stored grid is the first picture."""
-        top = self.limits.max_resolution
-        stored = [r for r in self.cache.resolutions(self.key(view, top)[0]) if r <= top]
-        ladder = self.limits.ladder()
-        if not stored:
-            return ladder, stored
-        return sorted({stored[-1], *(r for r in ladder if r > stored[-1])}), stored
+    def tile_plan(self, params) -> tuple[TilePlan, int]:
+        """The plan of the tile a query names (condition, steps, mode, z, x, y) and the
+        request's rank (``rank``: lower is computed first; 0 when absent)."""
+        view, extra = parse_view(
+            params, self.study, self.default, self.limits, ("z", "x", "y", "rank"),
+            keys=("condition", "steps", "mode"), check=False,
+        )  # fmt: skip
+        for key in ("z", "x", "y"):
+            if key not in extra:
+                raise ViewError(f"{key} (the tile's address: level z, column x, row y) is required")
+        z = parse_int("z", extra["z"], 0, MAX_LEVEL)
+        x = parse_int("x", extra["x"], 0, 2**z - 1)
+        y = parse_int("y", extra["y"], 0, 2**z - 1)
+        pyramid = view.pyramid(self.limits.tile)
+        rank = parse_int("rank", extra["rank"], 0, 10**6) if "rank" in extra else 0
+        return plan(pyramid, view.condition, self.engine, z, x, y, view.mode,
+                    self.limits.arithmetic), rank  # fmt: skip
 
     # ------------------------------------------------------------------------------ routes
     async def page(self, request: Request) -> Response:
@@ -112,7 +133,7 @@ class Explorer:
             {
                 "name": name,
                 "title": entry.title,
-                "window": list(entry.window.bounds),
+                "window": [text(exact(b)) for b in entry.window.bounds],
                 "steps": entry.condition.steps,
             }
             for name, entry in self.study.items()
@@ -121,41 +142,67 @@ class Explorer:
             {
                 "default": self.default,
                 "conditions": conditions,
-                "passes": self.limits.ladder(),
+                "tile": self.limits.tile,
+                "detail": self.limits.detail,
+                "colours": COLOURS,
+                "buffer": BUFFER,
             }
         )
 
     async def view_info(self, request: Request) -> Response:
-        view, _ = self.parse(request)
+        view, _ = await asyncio.to_thread(self.parse, request)
         entry = self.study[view.name]
-        top = self.limits.max_resolution
-        passes, stored = await asyncio.to_thread(self.passes, view)
-        return JSONResponse(
-            {
-                "condition": view.name,
-                "title": entry.title,
-                "window": list(view.bounds),
-                "steps": view.condition.steps,
-                "query": view.query(),
-                "start": {"window": list(entry.window.bounds), "steps": entry.condition.steps},
-                "axes": axis_info(view),
-                "depth": depth(view, entry.window),
-                "headroom": headroom(view, top),
-                "max_resolution": top,
-                "passes": passes,
-                "stored": stored,
-                "zoom": zoom_target(view, view.name, entry.window, entry.condition.steps),
-            }
-        )
+        info = await asyncio.to_thread(self._view_info, view, entry)
+        return JSONResponse(info)
 
-    async def grid(self, request: Request) -> Response:
-        view, extra = self.parse(request, extra=("res",))
-        res = self._resolution(extra)
-        key = self.key(view, res)
+    def _view_info(self, view: View, entry: StudyCondition) -> dict:
+        pyramid = view.pyramid(self.limits.tile)
+        fine = pyramid.level_for(view.bounds, self.limits.detail)
+        coarse = max(0, fine - round(math.log2(self.limits.detail / self.limits.tile)))
+        i, j = centre_tile(pyramid, view.bounds, fine)
+        try:
+            arithmetic = plan(pyramid, view.condition, self.engine, fine, i, j, view.mode,
+                              self.limits.arithmetic).arithmetic  # fmt: skip
+        except ValueError:
+            arithmetic = None  # the centre lies outside an axis's interval
+        return {
+            "condition": view.name,
+            "title": entry.title,
+            "window": view.window_text(),
+            "steps": view.condition.steps,
+            "mode": view.mode,
+            "query": view.query(),
+            "start": {
+                "window": [text(exact(b)) for b in entry.window.bounds],
+                "steps": entry.condition.steps,
+            },  # fmt: skip
+            "root": [text(b) for b in pyramid.root],
+            "tile": self.limits.tile,
+            "axes": axis_info(view),
+            "depth": depth(view, entry.window),
+            "arithmetic": arithmetic,
+            "levels": {"coarse": coarse, "fine": fine},
+            # tile indices as decimal text: past 2^53 a JSON number would round
+            "tiles": {
+                "coarse": [[str(i), str(j)] for i, j in pyramid.covering(view.bounds, coarse)],
+                "fine": [[str(i), str(j)] for i, j in pyramid.covering(view.bounds, fine)],
+            },
+            "zoom": zoom_target(view, view.name, entry.window, entry.condition.steps),
+        }
+
+    async def tile(self, request: Request) -> Response:
+        items = request.query_params.multi_items()
+        tile_plan = await asyncio.to_thread(self._plan_or_empty, items)
+        if isinstance(tile_plan, str):  # outside an axis's interval: nothing to draw
+            header = {"n": self.limits.tile, "empty": tile_plan}
+            return Response(b"", headers={"X-Tile": json.dumps(header), **NO_STORE})
+        p, rank = tile_plan
+        self.requests.append((p.cond.steps, p.mode, p.z, p.i, p.j))
+        key = p.key
         grid, source = await asyncio.to_thread(self._stored, key)
         seconds = None
         if grid is None:
-            job = self.worker.request(key, view.condition, view.window(res))
+            job = self.worker.request(key, p.compute, rank)
             result = asyncio.wrap_future(job.future)
             result.add_done_callback(_retrieve)
             gone = asyncio.ensure_future(_disconnect(request.receive))
@@ -167,39 +214,38 @@ class Explorer:
                     self.worker.leave(job)
             if not result.done():
                 return Response(status_code=499)  # nobody reads it: the client is gone
+            if result.exception() is not None:
+                raise ViewError(f"tile ({p.z}, {p.i}, {p.j}) failed: {result.exception()}")
             grid, source, seconds = result.result(), "computed", job.seconds
-        body = await asyncio.to_thread(encode_grid, grid)
-        header = {"nx": grid.values.shape[1], "ny": grid.values.shape[0], "source": source}
-        header["seconds"] = seconds
+        body = await asyncio.to_thread(encode_tile, grid)
+        computed = 1.0 if grid.computed is None else float(np.mean(grid.computed))
+        header = {"n": grid.values.shape[1], "z": p.z, "x": str(p.i), "y": str(p.j),
+                  "source": source, "seconds": seconds, "arithmetic": p.arithmetic,
+                  "mode": p.mode, "computed": computed}  # fmt: skip
         return Response(
             body,
             media_type="application/octet-stream",
-            headers={"X-Grid": json.dumps(header), "Cache-Control": "no-store"},
+            headers={"X-Tile": json.dumps(header), **NO_STORE},
         )
+
+    def _plan_or_empty(self, items) -> tuple[TilePlan, int] | str:
+        try:
+            return self.tile_plan(items)
+        except OutsideError as err:
+            return str(err)
+        except ViewError:
+            raise
+        except ValueError as err:  # the pyramid's and the precision's sentences
+            raise ViewError(str(err)) from None
 
     async def download_npz(self, request: Request) -> Response:
-        view, extra = self.parse(request, extra=("res",))
-        res = self._resolution(extra)
-        path = self.cache.file(*self.key(view, res))
+        p = await asyncio.to_thread(self._plan_or_empty, request.query_params.multi_items())
+        p = p if isinstance(p, str) else p[0]
+        path = None if isinstance(p, str) else self.cache.file(*p.key)
         if path is None:
             raise ViewError(_NOT_STORED)
-        return FileResponse(
-            path, media_type="application/octet-stream", filename=f"{view.name}_{res}.npz"
-        )
-
-    async def download_png(self, request: Request) -> Response:
-        view, extra = self.parse(request, extra=("res",))
-        res = self._resolution(extra)
-        grid, _ = await asyncio.to_thread(self._stored, self.key(view, res))
-        if grid is None:
-            raise ViewError(_NOT_STORED)
-        title = f"{self.study[view.name].title}, {view.condition.steps} steps"
-        png = await asyncio.to_thread(heatmap_png, grid, view, title)
-        return Response(
-            png,
-            media_type="image/png",
-            headers={"Content-Disposition": f'attachment; filename="{view.name}_{res}.png"'},
-        )
+        name = f"{p.cond.steps}steps_z{p.z}_x{p.i}_y{p.j}.npz"
+        return FileResponse(path, media_type="application/octet-stream", filename=name)
 
     async def status(self, request: Request) -> Response:
         stats = self.worker.stats
@@ -207,9 +253,11 @@ class Explorer:
         return JSONResponse(
             {
                 "busy": self.worker.busy(),
+                "jobs": self.worker.jobs(),
                 "computed": stats.computed,
                 "cancelled": stats.cancelled,
                 "chunks": stats.chunks,
+                "requests": len(self.requests),
                 "last": None
                 if last is None
                 else {
@@ -221,11 +269,6 @@ class Explorer:
                 },
             }
         )
-
-    def _resolution(self, extra: dict) -> int:
-        if "res" not in extra:
-            raise ViewError("res (pixels per side) is required")
-        return parse_int("res", extra["res"], 2, self.limits.max_resolution)
 
     def _stored(self, key) -> tuple[Grid | None, str | None]:
         """The stored grid of ``key`` and where it was found (our cache or the workflow's)."""
@@ -243,9 +286,8 @@ class Explorer:
             Route("/", self.page),
             Route("/api/study", self.study_info),
             Route("/api/view", self.view_info),
-            Route("/api/grid", self.grid),
-            Route("/api/grid.npz", self.download_npz),
-            Route("/api/grid.png", self.download_png),
+            Route("/api/tile", self.tile),
+            Route("/api/tile.npz", self.download_npz),
             Route("/api/status", self.status),
             Mount("/static", StaticFiles(directory=STATIC)),
         ]
@@ -258,32 +300,26 @@ class Explorer:
 
 
 _NOT_STORED = (
-    "this grid is not computed (or no longer in the cache); wait for its picture, then download"
+    "this tile is not computed (or no longer in the cache); wait for its picture, then download"
 )
+NO_STORE = {"Cache-Control": "no-store"}
+COLOURS = [
+    "#" + bytes(rgb_to_uint8(np.asarray(c[:3]))).hex()
+    for c in matplotlib.colormaps[CMAP](np.linspace(0, 1, 256))
+]
 
 
-def encode_grid(grid: Grid) -> bytes:
-    """The binary body of ``/api/grid`` (module docstring)."""
-    rgb = colorize(rank_stretch(grid.values))  # top row first
-    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], axis=2)
+def encode_tile(grid: Grid) -> bytes:
+    """The binary body of ``/api/tile`` (module docstring)."""
+    computed = np.ones(grid.values.shape, np.uint8) if grid.computed is None else grid.computed
     return b"".join(
         (
             np.ascontiguousarray(grid.values, "<f8").tobytes(),
             np.ascontiguousarray(grid.diverged_at, "<i4").tobytes(),
             np.ascontiguousarray(grid.converged, np.uint8).tobytes(),
-            rgba.tobytes(),
+            np.ascontiguousarray(computed, np.uint8).tobytes(),
         )
     )
-
-
-def heatmap_png(grid: Grid, view: View, title: str) -> bytes:
-    """The paper-style heatmap of a grid, as `python -m trainability render` draws it."""
-    fig = heatmap_figure(
-        grid.values, view.bounds, title=title, **axis_labels(grid.meta["condition"])
-    )
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
 
 
 async def _disconnect(receive) -> None:

@@ -1,13 +1,14 @@
-"""The one thread that computes the explorer's grids, and how a computation is stopped.
+"""The one thread that computes the explorer's tiles, and how a computation is stopped.
 
-Grids are computed one at a time, in the order asked, by `trainability.train.sweep.sweep` on one
-background thread (the sweep itself runs its chunks on ``engine.threads`` threads). A request
-joins an equal job already queued or running (same cache key) instead of starting another;
-each job counts the requests waiting for it, and when the last one leaves (the page moved on
-to another view, or the client disconnected) the job's stop flag is set. The sweep asks
-``cancel`` before every chunk of every segment (`sweep(..., cancel=...)`), so a running job
-stops after the chunks already in flight (one per thread, tens of milliseconds) and a queued
-one never starts: no stale pass runs behind a new view.
+Tiles are computed one at a time, lowest priority first and then in the order asked, by
+`trainability.train.sweep.sweep` on one background thread (the sweep itself runs its chunks on
+``engine.threads`` threads). A request joins an equal job already queued or running (same cache
+key) instead of starting another; each job counts the requests waiting for it, and when the last
+one leaves (the page moved on and the tile left the view, or the client disconnected) the job's
+stop flag is set. The sweep asks ``cancel`` before every chunk of every segment
+(`sweep(..., cancel=...)`), so a running job stops after the chunks already in flight (one per
+thread, tens of milliseconds) and a queued one never starts: no stale tile runs behind a new
+view.
 
 Each finished grid is written to the cache before the job completes, so whoever asks next
 finds it there. `Stats` counts what the thread did (grids computed and cancelled, chunks
@@ -16,8 +17,11 @@ started) for the status endpoint and the tests.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -26,6 +30,8 @@ from trainability.core.grid import Grid
 from trainability.core.window import Window
 from trainability.explore.cache import GridCache
 from trainability.train.sweep import Engine, SweepCancelled, sweep
+
+Compute = Callable[[Callable[[], bool]], Grid]  # cancel → the grid (raises SweepCancelled)
 
 
 @dataclass
@@ -62,18 +68,33 @@ class Worker:
         self._running: Job | None = None
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="explore-sweep")
+        self._queue: list = []  # (priority, arrival, job, compute): a heap
+        self._arrival = itertools.count()
 
-    def request(self, key: tuple[str, int, int], cond: Condition, window: Window) -> Job:
-        """Join the live job for ``key`` or queue a new one; pair with `leave` or the result."""
+    def request(self, key: tuple[str, int, int], compute: Compute, priority: int = 0) -> Job:
+        """Join the live job for ``key`` or queue ``compute``; pair with `leave` or the result.
+        Queued jobs start lowest ``priority`` first, then in the order asked (the page gives
+        each tile its rank by distance to the view's centre: requests sent side by side may
+        arrive in any order)."""
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and not job.stop.is_set():
                 job.waiters += 1
                 return job
             job = Job(key)
+            job.future = Future()
             self._jobs[key] = job
-            job.future = self._pool.submit(self._run, job, cond, window)
-            return job
+            heapq.heappush(self._queue, (priority, next(self._arrival), job, compute))
+        self._pool.submit(self._next)  # one task per job: each runs the best job queued
+        return job
+
+    def _next(self) -> None:
+        with self._lock:
+            _, _, job, compute = heapq.heappop(self._queue)
+        try:
+            job.future.set_result(self._run(job, compute))
+        except BaseException as err:  # SweepCancelled included: the waiters read it
+            job.future.set_exception(err)
 
     def leave(self, job: Job) -> None:
         """A request stops waiting; the last one out stops the job."""
@@ -99,9 +120,14 @@ class Worker:
         with self._lock:
             for job in self._jobs.values():
                 job.stop.set()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=True)  # queued jobs see their stop flag and end at once
 
-    def _run(self, job: Job, cond: Condition, window: Window) -> Grid:
+    def jobs(self) -> int:
+        """Jobs queued or running that some request still waits for."""
+        with self._lock:
+            return len(self._jobs)
+
+    def _run(self, job: Job, compute: Compute) -> Grid:
         def cancel() -> bool:
             if job.stop.is_set():
                 return True
@@ -115,7 +141,7 @@ class Worker:
         try:
             if job.stop.is_set():
                 raise SweepCancelled("stopped before it started")
-            grid = sweep(cond, window, self.engine, cancel=cancel)
+            grid = compute(cancel)
             job.seconds = time.perf_counter() - start
             self.cache.put(grid)
             self.stats.computed += 1
