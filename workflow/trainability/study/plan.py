@@ -79,7 +79,7 @@ PERTURBATION_FACTOR = 4.0
 # (N × forward multiply-accumulates, `Condition.forward_macs`): CPU seconds per pixel-step of
 # each network at its defaults over the calibration's price of that work, measured once on this
 # machine (docs/cost.md; benchmarks/real_networks.py --plan checks a grid against the plan)
-GENERIC_FACTORS = {"mlp": 1.0, "cnn": 1.0, "transformer": 1.0}
+GENERIC_FACTORS = {"mlp": 1.2, "cnn": 8.0, "transformer": 3.8}
 BISECTION_POINTS = 17  # pixels per level of a boundary search (trainability.zoom.boundary)
 LYAPUNOV_COMPILES = 3  # the sweep, the twin run and the tangent run
 TOY_COMPILES = 3  # shape buckets of a toy study's sweeps
