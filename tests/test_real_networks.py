@@ -2,6 +2,7 @@
 the sweep's generic path, against plain optax loops written here with their own Equinox
 models; tiles, refusals, and the parameter groups."""
 
+import re
 from pathlib import Path
 
 import equinox as eqx
@@ -357,12 +358,15 @@ REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 
 
-def test_real_yaml_loads_and_plans():
+def test_real_yaml_loads_and_plans(tmp_path):
     """config/real.yaml: every network zooms ≥ 4 decades at keyframes box counting can read,
-    each with a 3-seed ensemble of its overview; the plan prices it within its budget."""
+    each with a 3-seed ensemble of its overview; the plan prices it within its budget and
+    counts every job of Snakemake's dry run."""
+    from conftest import snakemake
+
     from trainability.study.calibration import FALLBACK
     from trainability.study.config import load_study
-    from trainability.study.plan import check, estimate
+    from trainability.study.plan import check, estimate, workloads
 
     config, study = load_study(yaml.safe_load((REPO / "config/real.yaml").read_text()), SCHEMA)
     zooms = {name: sc for name, sc in study.items() if sc.zoom is not None}
@@ -380,6 +384,9 @@ def test_real_yaml_loads_and_plans():
     plan = estimate(config, study, FALLBACK, "built-in fallback")
     check(plan, config)
     assert 0 < plan.total_seconds() < 2 * 3600  # at most a couple of core-hours
+    dry = snakemake(tmp_path, "-n", "--cores", "2", configfile=REPO / "config" / "real.yaml")
+    jobs = re.search(r"^total\s+(\d+)$", dry.stdout, re.M)
+    assert int(jobs.group(1)) == sum(work.jobs for work in workloads(config, study))
 
 
 @pytest.mark.parametrize(
