@@ -19,6 +19,14 @@ at the condition's defaults (tanh, cross-entropy, gradient descent; ``--activati
 Both are timed after a compilation outside the timed region, best of ``--repeats``. The load
 average is printed with the numbers: on a shared machine the absolute rates drift, the ratio
 measured side by side is the steadier figure.
+
+    python benchmarks/real_networks.py --plan [--resolution 32] [--steps 50] [--dataset-size 40]
+
+checks the cost plan instead (`trainability.study.plan`, docs/cost.md): for the mlp, the cnn
+(relu) and the transformer on digits, one overview grid swept as a tile job sweeps it (one
+thread, after a compilation), its CPU time (the process's, every thread) against the plan's
+training time of the same grid from this machine's calibration; the ratio should lie within a
+factor 2 of 1. The plan's `GENERIC_FACTORS` were set from this measurement.
 """
 
 from __future__ import annotations
@@ -76,6 +84,41 @@ def best(fn, repeats: int) -> float:
     return min(times)
 
 
+def check_plan(resolution: int, steps: int, dataset_size: int | None) -> None:
+    """The plan's training time of one overview grid against its measured CPU time (module
+    docstring)."""
+    from pathlib import Path
+
+    from trainability.study.calibration import load_calibration
+    from trainability.study.config import load_study
+    from trainability.study.plan import GENERIC_FACTORS, estimate
+
+    schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+    print(f"plan against measurement: {resolution}^2 x {steps} steps, one thread, CPU seconds")
+    print("| network | N | N x MACs | factor | plan s | measured s | measured/plan | load avg |")
+    print("|---|---|---|---|---|---|---|---|")
+    for model, activation in (("mlp", "tanh"), ("cnn", "relu"), ("transformer", "tanh")):
+        entry = {"model": model, "data": "digits", "activation": activation, "steps": steps,
+                 "resolution": resolution, "dataset_size": dataset_size}  # fmt: skip
+        config, study = load_study({"conditions": {"x": entry}}, schema)
+        calibration, source = load_calibration(config["engine"])
+        plan = estimate(config, study, calibration, source)
+        (work,) = [w for w in plan.works if w.kind == "overview"]
+        cond, window = study["x"].condition, study["x"].window
+        engine = Engine(chunk=default_chunk(), threads=1)
+        sweep(cond, Window.square(window.bounds, 2), engine)  # compile outside the timing
+        start = time.process_time()
+        sweep(cond, window, engine)
+        measured = time.process_time() - start
+        predicted = plan.train_seconds(work)
+        print(
+            f"| {model} | {cond.n_data} | {work.size:,} | {GENERIC_FACTORS[model]} | "
+            f"{predicted:.1f} | {measured:.1f} | {measured / predicted:.2f} | "
+            f"{os.getloadavg()[0]:.1f} |"
+        )
+    print(f"calibration: {source}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution", type=int, default=12)
@@ -84,7 +127,12 @@ def main() -> None:
     parser.add_argument("--activation", default="tanh")
     parser.add_argument("--loss", default=None)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--plan", action="store_true", help="check the cost plan instead")
+    parser.add_argument("--dataset-size", type=int, default=None, help="with --plan: N")
     args = parser.parse_args()
+    if args.plan:
+        check_plan(args.resolution, args.steps, args.dataset_size)
+        return
     n = args.resolution
     pixel_steps = n * n * args.steps
     print(

@@ -2,12 +2,16 @@
 the sweep's generic path, against plain optax loops written here with their own Equinox
 models; tiles, refusals, and the parameter groups."""
 
+import re
+from pathlib import Path
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+import yaml
 from sklearn.datasets import load_digits
 
 import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
@@ -24,6 +28,8 @@ CNN = Condition(
 TRANSFORMER = Condition(
     model="transformer", data="digits", d_model=8, heads=2, dataset_size=48, steps=25
 )
+# converged ⇔ the mean of the last 20 ℓ_t/ℓ_0 < ½ for the cross-entropy (docs/real_networks.md)
+CROSS_ENTROPY_RULE = 0.5
 
 
 # --- the independent reference: Equinox modules and optax loops written here ---------------
@@ -120,7 +126,7 @@ def check_against_reference(grid, cond, model, groups, rates_of, optimizer, pick
     trained = []
     for r, c, lx, ly in pixel_rates(grid, picks):
         losses = reference_losses(model, x, y, rates_of(lx, ly), groups, optimizer, cond.steps)
-        value, converged = measure_trajectory(losses)
+        value, converged = measure_trajectory(losses, CROSS_ENTROPY_RULE)
         assert grid.converged[r, c] == converged, (r, c)
         np.testing.assert_allclose(grid.values[r, c], value, rtol=1e-7)
         trained.append(bool(converged))
@@ -308,6 +314,110 @@ def test_the_paper_mlp_on_digits_equals_a_plain_loop():
             losses.append(float(ell))
             vs = [cond.momentum * v + gi for v, gi in zip(vs, g, strict=True)]
             ws = [w - lr * v for w, lr, v in zip(ws, (lx, ly), vs, strict=True)]
-        value, converged = measure_trajectory(np.array(losses))
+        value, converged = measure_trajectory(np.array(losses), CROSS_ENTROPY_RULE)
         assert grid.converged[r, c] == converged
         np.testing.assert_allclose(grid.values[r, c], value, rtol=1e-7)
+
+
+# --- the classification rule, and the real networks in a study -----------------------------
+
+
+def test_a_dead_cnn_at_chance_is_not_trained():
+    """A relu cnn whose first layer took a huge step outputs the same logits for every image:
+    its cross-entropy settles a hair below ℓ_0 (the paper's rule, tail mean below 1, would call
+    it trained), finite and never blown up; the cross-entropy's rule (below ½) does not."""
+    grid = sweep(CNN, Window(3, 4, -1, 0, nx=2, ny=2))  # η_conv1 10^3…10^4, η_dense 10^−1…1
+    with jax.threefry_partitionable(False):
+        model = RefCNN(CNN.channels, jax.random.PRNGKey(CNN.seed))
+    x, y = digits(CNN.dataset_size)
+    groups = {"c1": "conv1", "c2": "conv2", "d": "dense"}
+    rates = {"conv1": grid.x[0], "conv2": CNN.lr, "dense": grid.y[0]}
+    losses = reference_losses(model, jnp.asarray(x.reshape(-1, 1, 8, 8)), y, rates, groups,
+                              optax.sgd, CNN.steps)  # fmt: skip
+    tail = losses[-20:].mean() / losses[0]
+    assert 0.9 < tail < 1.0, tail  # at chance, below ℓ_0
+    assert measure_trajectory(losses)[1] and not measure_trajectory(losses, CROSS_ENTROPY_RULE)[1]
+    assert not grid.converged[0, 0] and grid.blowup_at[0, 0] == -1 and grid.values[0, 0] > 0
+
+
+def test_the_rule_follows_the_loss():
+    from trainability.train.measure import threshold
+
+    at_chance = np.r_[2.31, np.full(39, 2.29)]  # ℓ_0, then the class prior's entropy
+    halved = np.r_[2.31, np.full(39, 1.10)]
+    ce, mse = Condition(data="digits"), Condition(data="digits", loss="mse")
+    assert threshold(ce) == 0.5 and threshold(mse) == threshold(Condition()) == 1.0
+    assert not measure_trajectory(at_chance, threshold(ce))[1]
+    assert measure_trajectory(halved, threshold(ce))[1]
+    assert measure_trajectory(at_chance, threshold(mse))[1]  # the paper's rule, unchanged
+    grid = sweep(CNN.replace(steps=3), Window.square((-1, 0, -1, 0), 2))
+    assert grid.meta["network"]["converged"] == "mean of the last 20 normalised losses < 0.5"
+
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def test_real_yaml_loads_and_plans(tmp_path):
+    """config/real.yaml: every network zooms ≥ 4 decades at keyframes box counting can read,
+    each with a 3-seed ensemble of its overview; the plan prices it within its budget and
+    counts every job of Snakemake's dry run."""
+    from conftest import snakemake
+
+    from trainability.study.calibration import FALLBACK
+    from trainability.study.config import load_study
+    from trainability.study.plan import check, estimate, workloads
+
+    config, study = load_study(yaml.safe_load((REPO / "config/real.yaml").read_text()), SCHEMA)
+    zooms = {name: sc for name, sc in study.items() if sc.zoom is not None}
+    assert set(zooms) == {"cnn_gd", "cnn_adam", "transformer_adam", "mlp_digits"}
+    for sc in zooms.values():
+        assert sc.condition.generic and sc.condition.data == "digits"
+        assert (sc.zoom.levels - 1) * sc.zoom.doublings * np.log10(2) >= 4
+        assert sc.zoom.resolution >= 101 and sc.zoom.target == "boundary"
+    members = [sc.ensemble for sc in study.values() if sc.ensemble is not None]
+    assert sorted(set(members)) == sorted(f"{name}_seeds" for name in zooms)
+    assert all(members.count(e) == 3 for e in set(members))
+    assert [zooms[n].condition.optimizer for n in ("cnn_gd", "cnn_adam")] == ["gd", "adam"]
+    assert zooms["transformer_adam"].condition.axis_names == ("lr_attention", "lr_feedforward")
+    assert zooms["cnn_gd"].condition.axis_names == ("lr_conv2", "lr_dense")
+    plan = estimate(config, study, FALLBACK, "built-in fallback")
+    check(plan, config)
+    assert 0 < plan.total_seconds() < 2 * 3600  # at most a couple of core-hours
+    dry = snakemake(tmp_path, "-n", "--cores", "2", configfile=REPO / "config" / "real.yaml")
+    jobs = re.search(r"^total\s+(\d+)$", dry.stdout, re.M)
+    assert int(jobs.group(1)) == sum(work.jobs for work in workloads(config, study))
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"model": "rnn"}, "model"),
+        ({"data": "mnist"}, "data"),
+        ({"optimizer": "sgd"}, "optimizer"),
+        ({"loss": "hinge"}, "loss"),
+        ({"phase_space": "custom", "x_axis": "lr_attention", "y_axis": "lr_dense"}, "x_axis"),
+        ({"model": "transformer", "phase_space": "custom", "x_axis": "lr_embedding",
+          "y_axis": "lr_conv1"}, "y_axis"),
+        ({"data": "gaussian"}, "data"),
+        ({"engine": "autodiff"}, "engine.name"),
+        ({"fractal_end": True}, "fractal_end.condition"),
+        ({"followup": True}, "followup.base"),
+    ],
+)  # fmt: skip
+def test_a_bad_real_network_field_is_refused_before_any_job(change, key):
+    from trainability.study.config import ConfigError, load_study
+
+    entry = {"model": "cnn", "data": "digits", "steps": 2, "resolution": 4}
+    config = {"conditions": {"x": entry}}
+    if change.pop("engine", None):
+        config["engine"] = {"name": "autodiff"}
+    if change.pop("fractal_end", None):
+        config["fractal_end"] = {"condition": "x", "steps": [10], "first": 1, "depth": 2}
+    if change.pop("followup", None):
+        config["followup"] = {"base": {"model": "cnn", "data": "digits"}}
+    entry.update(change)
+    with pytest.raises(ConfigError) as err:
+        load_study(config, SCHEMA)
+    message = str(err.value)
+    assert len(message.splitlines()) == 1 and key in message, message

@@ -673,6 +673,36 @@ class Condition:
         return sum(self.group_sizes.values())
 
     @property
+    def forward_macs(self) -> int:
+        """Multiply-accumulates of one network's forward pass on one input: what a pixel-step
+        costs per data point (the backward pass is about twice as many). The mlp's
+        Σ fan_in·fan_out (its parameter count); the cnn's 3×3 convolutions at their 6×6 and 4×4
+        output positions, 36·9C + 16·9C², and its readout 16C·10; the transformer's embedding
+        8·8d over its 8 tokens, the attention's four maps 8·4d², its scores and mixing
+        2·8·8·d, the feed-forward 8·4d² (d → 2d → d) and the readout 10d. Biases,
+        activations and the softmax are left out (a few per cent). The parameters undercount
+        the convolutions and the attention 5–8× (weights shared across positions and tokens),
+        which is why the cost plan prices this instead (`trainability.study.calibration`)."""
+        side, classes = DIGITS_SIDE, DIGITS_CLASSES
+        if self.model == "mlp":
+            return sum(a * b for a, b in self.layer_shapes)
+        if self.model == "cnn":
+            c = self.channels
+            return (
+                (side - 2) ** 2 * 9 * c
+                + (side - 4) ** 2 * 9 * c * c
+                + (side - 4) ** 2 * c * classes
+            )
+        d, f = self.d_model, FEEDFORWARD_FACTOR * self.d_model
+        return (
+            side * side * d
+            + side * 4 * d * d
+            + 2 * side * side * d
+            + side * 2 * d * f
+            + d * classes
+        )
+
+    @property
     def n_outputs(self) -> int:
         """Outputs of the network: target_dim on gaussian data, 10 classes on digits."""
         return DIGITS_CLASSES if self.data == "digits" else self.target_dim

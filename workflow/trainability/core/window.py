@@ -33,22 +33,32 @@ from trainability.numerics.jax64 import jnp
 
 AXIS_BYTES = 64  # peak bytes per pixel of one side while its coordinates are computed
 PAPER_WINDOW = (-3.0, 6.0, -3.0, 6.0)  # log10 bounds: the paper's 9-decade overview
-# log10 bounds of a network's learning-rate plane that hold both phases at the defaults,
-# measured (docs/methods.md §9): the transformer's boundary crosses it; the cnn's tanh
-# network trains everywhere with the cross-entropy, its relu network and its mean squared
-# error diverge past η_dense ≈ 10^1 … 10^1.5, inside it
+# log10 bounds of a network's learning-rate plane that hold a trained and an untrainable phase
+# (the cross-entropy's rule: the tail's mean v below ½), measured on 16² grids, 50–200 steps
+# (benchmarks/real_windows.py, docs/real_networks.md): the mlp on digits diverges past
+# η_output ≈ 10^5.4; the cnn (relu) diverges past η_dense ≈ 10^1.4 and dies (stuck at chance)
+# past η_conv ≈ 10^0 … 10^1.5 — its tanh network with the cross-entropy has no untrainable phase
+# up to 10^8 on either axis; the transformer diverges across a diagonal through
+# η_embedding ≈ 10^0.5 … 10^2
 LR_WINDOWS = {"mlp": PAPER_WINDOW, "cnn": (-2.0, 4.0, -2.0, 4.0),
               "transformer": (-1.0, 3.0, -1.0, 3.0)}  # fmt: skip
+# with Adam (a step of about η per weight whatever the gradient's size) the phases lie lower:
+# the cnn (relu) dies past η_conv2 ≈ 10^0.8 and diverges past η_dense ≈ 10^1 (η_conv2 above
+# 10^−0.8); the transformer diverges past η_attention ≈ 10^0.4 or η_feedforward ≈ 10^1.2 (the
+# other groups at 10^−3; 16², 50 steps, 40 digits)
+ADAM_LR_WINDOWS = {"cnn": (-4.0, 2.0, -4.0, 2.0), "transformer": (-4.0, 2.0, -4.0, 2.0)}
 
 
 def default_bounds(cond) -> tuple[float, float, float, float]:
     """The window a sweep of ``cond`` takes when none is given: its network's
-    learning-rate plane (`LR_WINDOWS`) when both axes are learning rates on log scales, else
-    the paper's overview bounds."""
+    learning-rate plane (`LR_WINDOWS`; `ADAM_LR_WINDOWS` with Adam) when both axes are learning
+    rates on log scales, else the paper's overview bounds."""
     from trainability.core.condition import LR_AXES
 
     rates = all(name in LR_AXES for name in cond.axis_names)
     if rates and (cond.x_scale, cond.y_scale) == ("log", "log"):
+        if cond.optimizer == "adam" and cond.model in ADAM_LR_WINDOWS:
+            return ADAM_LR_WINDOWS[cond.model]
         return LR_WINDOWS[cond.model]
     return PAPER_WINDOW
 

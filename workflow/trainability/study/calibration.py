@@ -71,9 +71,11 @@ SIZE_NETWORKS = (  # (condition, pixels per side) whose step times give r(s)
 
 
 def network_size(cond: Condition) -> int:
-    """Work of one pixel-step: N_eff x parameters (N_eff = N, or N + B with minibatches)."""
+    """Work of one pixel-step: N_eff x the multiply-accumulates of one forward pass
+    (`Condition.forward_macs`: the parameters for the mlp, several times them for the cnn's
+    convolutions and the transformer's tokens; N_eff = N, or N + B with minibatches)."""
     n_eff = cond.n_data + (cond.batch_size or 0)
-    return n_eff * cond.n_params
+    return n_eff * cond.forward_macs
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,8 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
     if "toys" in config:
         config["toys"] = _toy_settings(config["toys"], schema)
     conditions = {}
-    precision = (config["engine"]["dtype"], config["engine"]["arithmetic"])
+    precision = (config["engine"]["dtype"], config["engine"]["arithmetic"],
+                 config["engine"]["name"])  # fmt: skip
     for name, entry in config["conditions"].items():
         zoom = {**BUILTIN_ZOOM, **config["defaults"].get("zoom", {}), **entry.get("zoom", {})}
         settings = {**config["defaults"], **entry, "zoom": zoom}
@@ -133,6 +134,12 @@ def load_study(config: dict, schema_path: str | Path) -> tuple[dict, dict[str, S
             raise ConfigError(
                 "config error at followup.base: seeds is not read by the follow-up studies; "
                 "give seeds to a condition under conditions instead"
+            )
+        base = config["followup"]["base"]
+        if base.get("model", "mlp") != "mlp" or base.get("data", "gaussian") != "gaussian":
+            raise ConfigError(
+                "config error at followup.base: the follow-up studies (their Lyapunov grid "
+                "among them) compute model mlp on data gaussian only; drop model and data there"
             )
         for family, name, entry in followup_entries(config["followup"]):
             settings = {**config["followup"]["base"], **entry, "zoom": BUILTIN_ZOOM}
@@ -182,6 +189,12 @@ def fractal_end_zooms(config: dict, study: dict[str, StudyCondition]) -> dict[in
     if name not in study or study[name].ensemble is not None:
         raise ConfigError(f"{where}.condition: {name!r} is not a condition of this config")
     sc = study[name]
+    if sc.condition.generic:  # its Lyapunov prediction differentiates the mlp's own step
+        raise ConfigError(
+            f"{where}.condition: {name!r} is model {sc.condition.model} on data "
+            f"{sc.condition.data}; the fractal_end study (its Lyapunov exponents) computes model "
+            "mlp on data gaussian only"
+        )
     if (sc.condition.x_scale, sc.condition.y_scale) != ("log", "log"):
         raise ConfigError(
             f"{where}.condition: {name!r} must have log axes (its zoom is in decades)"
@@ -335,11 +348,18 @@ def _study_condition(
     family: str | None = None,
     dtype: str = "float64",
     arithmetic: str = "auto",
+    engine_name: str = "fused",
 ) -> StudyCondition:
     settings = {**BUILTIN_STUDY, **entry}
     known = {f.name for f in fields(Condition)}
     try:
         condition = Condition(**{k: v for k, v in settings.items() if k in known})
+        if condition.generic and engine_name != "fused":  # arithmetics.of's refusal, early
+            raise ValueError(
+                f"engine.name {engine_name} validates the mlp's hand-written gradient; model "
+                f"{condition.model} on data {condition.data} trains by jax.grad only: use "
+                "engine.name fused"
+            )
         resolution = settings["resolution"]
         window = Window.square(settings["window"], resolution)  # decimal text: exact bounds
         overview = dtype  # the overview's precision (auto: resolved for its window)

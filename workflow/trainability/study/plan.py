@@ -74,6 +74,12 @@ FLOAT64X2_FACTOR = 100.0
 # run of small windows (CPU time, benchmarks/precision.py, docs/precision.md); 4x leaves room
 # for the reference runs of small keyframes and for pixels computed again in double-double
 PERTURBATION_FACTOR = 4.0
+# the generic path (`trainability.train.arithmetics.generic`: jax.grad, per-pixel optax, vmap;
+# the cnn's patch products) against the fused mlp's hand-written step at the same work
+# (N × forward multiply-accumulates, `Condition.forward_macs`): CPU seconds per pixel-step of
+# each network at its defaults over the calibration's price of that work, measured once on this
+# machine (docs/cost.md; benchmarks/real_networks.py --plan checks a grid against the plan)
+GENERIC_FACTORS = {"mlp": 1.2, "cnn": 8.0, "transformer": 3.8}
 BISECTION_POINTS = 17  # pixels per level of a boundary search (trainability.zoom.boundary)
 LYAPUNOV_COMPILES = 3  # the sweep, the twin run and the tangent run
 TOY_COMPILES = 3  # shape buckets of a toy study's sweeps
@@ -141,6 +147,8 @@ def workloads(config: dict, study: dict[str, StudyCondition]) -> list[Work]:
             zoomed = work.kind in ("zoom search", "keyframes")  # priced by zoom.dtype
             if extended and not zoomed and work.regime in ("overview", "deep"):
                 work = replace(work, factor=work.factor * factor)
+            if sc.condition.generic and work.regime in ("overview", "deep"):
+                work = _generic_work(work, sc.condition)
             works.append(work)
     followup = config.get("followup")
     if followup is not None:
@@ -209,6 +217,7 @@ def resolution_workloads(config: dict, study: dict[str, StudyCondition]) -> list
         sc, where = study[name], f"conditions.{name}"
         cond = sc.condition
         factor = float64x2_factor(cond, arithmetic) if extended else 1.0
+        mine = []
         for g in grids:
             n = g["resolution"]
             owner = f"{name} at {n}²"
@@ -220,11 +229,11 @@ def resolution_workloads(config: dict, study: dict[str, StudyCondition]) -> list
                 window = Window.square(sc.panel.bounds, n)
                 work = _tiled_grid(owner, kind, cond, window, tiles, 1, False,
                                    "resolution_study", "resolution_study")  # fmt: skip
-            works.append(replace(work, factor=factor))
+            mine.append(replace(work, factor=factor))
             if g["refine"]:  # sampled tiles swept in full against the label-only grid
                 side = -(-n // labels["check_tiles"])
                 window = Window.square(sc.panel.bounds, n)
-                works.append(
+                mine.append(
                     Work(
                         owner,
                         "check of the labels",
@@ -239,8 +248,16 @@ def resolution_workloads(config: dict, study: dict[str, StudyCondition]) -> list
                         where="resolution_study.labels_only",
                     )
                 )
+        works += [_generic_work(w, cond) for w in mine] if cond.generic else mine
     works.append(Work("resolution_study", "table, summary, figure", grids=0, jobs=1))
     return works
+
+
+def _generic_work(work: Work, cond: Condition) -> Work:
+    """A grid of the generic path: its network's factor (`GENERIC_FACTORS`), and every pixel
+    trained to the last step (the deep regime's live = 1): its losses, a cross-entropy
+    above all, seldom turn non-finite, the only thing that retires a pixel early there."""
+    return replace(work, regime="deep", factor=work.factor * GENERIC_FACTORS[cond.model])
 
 
 def _compilations(jobs: int) -> int:

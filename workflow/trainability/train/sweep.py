@@ -41,7 +41,7 @@ from trainability.models.mlp import Problem, draw_per_pixel, draws_per_pixel
 from trainability.models.networks import LOSSES, init_problem
 from trainability.numerics.jax64 import jax, jnp
 from trainability.train import arithmetics
-from trainability.train.measure import RETIRE_FACTOR, Tally
+from trainability.train.measure import RETIRE_FACTOR, TAIL, Tally, threshold
 from trainability.train.pixels import axis_values, window_pixels
 from trainability.train.refine import refine
 
@@ -193,6 +193,7 @@ def network_meta(cond: Condition) -> dict:
         "model": cond.model,
         "data": cond.data,
         "loss": LOSSES[cond.objective],
+        "converged": f"mean of the last {TAIL} normalised losses < {threshold(cond):g}",
         "optimizer": cond.optimizer,
         "groups": groups,
         "lr_sources": list(sources),
@@ -275,7 +276,7 @@ class _Runner:
                 probe[idx] = probe_new[:k]
             live = live[tally[4][live]]
 
-        values, converged = self.arithmetic.finish(Tally(*tally), cond.steps)
+        values, converged = self.arithmetic.finish(Tally(*tally), cond.steps, threshold(cond))
         out = (values, converged, tally[5], tally[6], probe.astype(np.float64))
         self._fall_back(out, self.arithmetic.flagged(opt_state), xs, ys, pixel_index, pool)
         return out

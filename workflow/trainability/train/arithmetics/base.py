@@ -15,7 +15,8 @@ An `Arithmetic` is a named tuple of functions (in the spirit of optax's
 - ``enter(state)`` and ``leave(carry)``: the state as a compiled segment carries it and back;
 - ``step(carry, t, hp, data, *, cond, engine_name, retire_factor)`` → carry: one training step
   and its streamed measure (`trainability.train.measure`), inside the compiled segment;
-- ``finish(tally, steps)`` → (values, converged);
+- ``finish(tally, steps, threshold)`` → (values, converged), converged ⇔ the tail's mean v
+  is below ``threshold`` (`trainability.train.measure.threshold`);
 - ``flagged(opt_state)``: pixels whose result cannot be trusted, to be computed again by the
   engine ``fallback(engine)`` returns (None: the arithmetic flags nothing).
 

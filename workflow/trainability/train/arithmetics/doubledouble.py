@@ -88,13 +88,15 @@ def tally_step(tally: Tally, loss: DD, t, steps: int, retire_factor) -> Tally:
     return plain._replace(loss0=from_dd(loss0), tail=from_dd(tail))
 
 
-def tally_values(tally: Tally, steps: int) -> tuple[np.ndarray, np.ndarray]:
+def tally_values(
+    tally: Tally, steps: int, threshold: float = measure.THRESHOLD
+) -> tuple[np.ndarray, np.ndarray]:
     """`trainability.train.measure.tally_values`, the label decided on the double-double tail
-    sum: converged ⇔ Σ v_t − min(T, 20) < 0."""
+    sum: converged ⇔ Σ v_t − θ·min(T, 20) < 0."""
     hi = tally._replace(loss0=tally.loss0[:, 0], tail=tally.tail[:, 0])
-    values, _ = measure.tally_values(hi, steps)
+    values, _ = measure.tally_values(hi, steps, threshold)
     excess = DD(np.asarray(tally.tail[:, 0]), np.asarray(tally.tail[:, 1])) - float(
-        min(steps, TAIL)
+        threshold * min(steps, TAIL)
     )
     return values, np.asarray(excess.hi) < 0
 
