@@ -257,12 +257,13 @@ def save_resolution_figure(path, rows: list[dict], summary=(), title: str = "") 
             s = extrapolated[name]
             d = s["extrapolated"]
             err = [[d - s["extrapolated_ci_low"]], [s["extrapolated_ci_high"] - d]]
-            ax.errorbar([infinity], [d], yerr=err, fmt="s", color=colour, capsize=3)
+            dodge = 1.12 ** (k - (len(conditions) - 1) / 2)  # side by side, not on top
+            ax.errorbar([infinity * dodge], [d], yerr=err, fmt="s", color=colour, capsize=3)
     ax.set_xscale("log", base=2)
     ax.set_xlim(min(sides) / 1.5, (infinity if extrapolated else max(sides)) * 1.5)
     if extrapolated:
         ax.axvline(max(sides) * 1.6, color="0.7", lw=0.8)
-        ax.text(infinity, 1.0, "n → ∞", ha="center", va="bottom", fontsize=7,
+        ax.text(infinity, 0.01, "n → ∞", ha="center", va="bottom", fontsize=7,
                 transform=ax.get_xaxis_transform())  # fmt: skip
     if not any(np.isfinite(_number(r["median_local_slope"])) for r in rows):
         ax.set_ylim(0.8, 2.1)
