@@ -204,6 +204,7 @@ def test_float64x2_sweeps_are_priced_at_their_measured_factor_of_float64(arithme
 
     base = copy(TEST)
     base["conditions"] = {k: base["conditions"][k] for k in ("tanh_minibatch", "relu_auto_zoom")}
+    del base["resolution_study"]  # it names tanh_fullbatch, left out here
     config, study = load_study(base, SCHEMA)
     plain = estimate(config, study, FALLBACK, "test")
     for dtype in ("float64x2", "auto"):
