@@ -74,8 +74,8 @@ def grid_dtype(condition, grid):
 
 
 def grid_refine(condition, grid):
-    """Label-only refinement's stride for a grid (0: every pixel swept): a resolution study's
-    labels_only grids, and a zoom's keyframes under engine.refine (the sweep's own rule).
+    """Label-only refinement's stride for a resolution study's grid panel_R (0: every pixel
+    swept); None for every other grid, whose engine decides (engine.refine: keyframes only).
     """
     if not grid.startswith("panel_"):
         return None

@@ -98,6 +98,6 @@ if RESOLUTION_STUDY:
                 for name in RESOLUTION_GRIDS
             ],
             grids=list(RESOLUTION_GRIDS.values()),
-            checked=[f"{name} {n}" for name, n in refined_grids()],
+            checked=refined_grids(),
         script:
             "../scripts/resolution_study.py"

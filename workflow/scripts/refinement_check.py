@@ -9,7 +9,7 @@ from trainability.analysis.tables import write_table
 from trainability.core.condition import Condition
 from trainability.core.grid import load_grid
 from trainability.core.window import Window
-from trainability.train.refinement_check import check_refinement
+from trainability.train.refinement_check import COLUMNS, check_refinement
 from trainability.train.sweep import Engine, default_chunk
 
 rows = check_refinement(
@@ -20,4 +20,4 @@ rows = check_refinement(
     sm.params.per_side,
     sm.params.tiles_checked,
 )
-write_table(sm.output[0], rows, columns=tuple(rows[0]))
+write_table(sm.output[0], rows, columns=COLUMNS)

@@ -18,6 +18,7 @@ from trainability.analysis.tables import (
 )
 from trainability.core.grid import load_grid
 from trainability.figures.line_plots import save_resolution_figure
+from trainability.train.refinement_check import COLUMNS
 
 rows, paths = [], iter(sm.input.grids)
 for name, title, paper, grids in zip(
@@ -34,10 +35,9 @@ write_table(sm.output.summary, summary, columns=SUMMARY_COLUMNS)
 save_resolution_figure(sm.output.png, rows, summary)
 # the label-only grids' checks, one row per sampled tile (empty without label-only grids)
 checks = [
-    read_table(path).assign(condition=which.split()[0], resolution=which.split()[1])
-    for which, path in zip(sm.params.checked, sm.input.checks, strict=True)
+    read_table(path).assign(condition=name, resolution=str(n))
+    for (name, n), path in zip(sm.params.checked, sm.input.checks, strict=True)
 ]
-columns = ["condition", "resolution", "tile", "pixels", "boundary_changes", "inferred",
-           "inferred_wrong", "computed_wrong"]  # fmt: skip
+columns = ["condition", "resolution", *COLUMNS]
 table = pd.concat(checks) if checks else pd.DataFrame(columns=columns)
 write_table(sm.output.checks, table[columns], columns=columns)

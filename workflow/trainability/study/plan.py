@@ -220,19 +220,17 @@ def resolution_workloads(config: dict, study: dict[str, StudyCondition]) -> list
         mine = []
         for g in grids:
             n = g["resolution"]
-            owner = f"{name} at {n}²"
+            owner, window = f"{name} at {n}²", Window.square(sc.panel.bounds, n)
             if n == sc.panel.nx and not g["refine"]:  # the panel itself: tiles and merge
                 work = _tiled_grid(owner, "panel", cond, sc.panel, sc.panel_tiles, 1, False,
                                    f"{where}.panel", "panel")  # fmt: skip
             else:
                 kind = f"panel {n}²" + (" label-only" if g["refine"] else "")
-                window = Window.square(sc.panel.bounds, n)
                 work = _tiled_grid(owner, kind, cond, window, tiles, 1, False,
                                    "resolution_study", "resolution_study")  # fmt: skip
             mine.append(replace(work, factor=factor))
             if g["refine"]:  # sampled tiles swept in full against the label-only grid
                 side = -(-n // labels["check_tiles"])
-                window = Window.square(sc.panel.bounds, n)
                 mine.append(
                     Work(
                         owner,

@@ -26,6 +26,7 @@ from trainability.core.window import Window
 from trainability.train.sweep import sweep
 
 SAMPLE_SEED = 0  # the random half of the sampled tiles
+COLUMNS = ("tile", "pixels", "boundary_changes", "inferred", "inferred_wrong", "computed_wrong")
 
 
 def boundary_density(converged: np.ndarray, per_side: int, window: Window) -> np.ndarray:
@@ -74,14 +75,7 @@ def check_refinement(
         r, c = window.tile(i, j, (per_side, per_side))
         inferred = ~computed[r, c]
         differ = grid.converged[r, c] != full.converged
-        rows.append(
-            {
-                "tile": f"{i}_{j}",
-                "pixels": int(differ.size),
-                "boundary_changes": int(density[i, j]),
-                "inferred": int(inferred.sum()),
-                "inferred_wrong": int((differ & inferred).sum()),
-                "computed_wrong": int((differ & ~inferred).sum()),
-            }
-        )
+        counts = (differ.size, density[i, j], inferred.sum(), (differ & inferred).sum(),
+                  (differ & ~inferred).sum())  # fmt: skip
+        rows.append(dict(zip(COLUMNS, (f"{i}_{j}", *map(int, counts)), strict=True)))
     return rows
