@@ -2,6 +2,7 @@
 the sweep's generic path, against plain optax loops written here with their own Equinox
 models; tiles, refusals, and the parameter groups."""
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -16,9 +17,9 @@ from sklearn.datasets import load_digits
 
 import trainability.numerics.jax64  # noqa: F401  (float64 before any array)
 from trainability.cli import main
-from trainability.core.condition import Condition, ConditionError
+from trainability.core.condition import DEFAULT_ACTIVATIONS, Condition, ConditionError
 from trainability.core.grid import load_grid, merge_tiles, save_grid
-from trainability.core.window import Window
+from trainability.core.window import LR_WINDOWS, Window
 from trainability.train.measure import measure_trajectory
 from trainability.train.sweep import Engine, sweep
 
@@ -289,6 +290,29 @@ def test_the_cli_sweeps_a_cnn_on_custom_axes(tmp_path):
     assert (meta["model"], meta["data"], meta["loss"]) == ("cnn", "digits", "cross-entropy")
     assert meta["lr_sources"] == ["lr_conv1", "field lr", "lr_dense"]
     assert grid.values.shape == (3, 3) and np.isfinite(grid.values).all()
+
+
+@pytest.mark.parametrize("model", ["cnn", "transformer"])
+def test_the_cli_default_network_and_window_hold_both_phases(tmp_path, model):
+    """``sweep --model M --data digits`` with nothing else named: the network's own
+    nonlinearity (relu for the cnn: its tanh network with the cross-entropy trains everywhere)
+    over its default window (`LR_WINDOWS`), which must hold trained and untrainable pixels."""
+    out = tmp_path / f"{model}.npz"
+    argv = ["sweep", "--quiet", "--model", model, "--data", "digits", "--resolution", "5"]
+    assert main([*argv, "--steps", "50", "--dataset-size", "40", "--out", str(out)]) == 0
+    grid = load_grid(out)
+    assert grid.meta["condition"]["activation"] == DEFAULT_ACTIVATIONS[model]
+    assert grid.meta["window"]["x_min"] == LR_WINDOWS[model][0]
+    assert grid.converged.any() and not grid.converged.all()
+
+
+def test_a_named_activation_wins_over_the_networks_own():
+    assert DEFAULT_ACTIVATIONS == {"mlp": "tanh", "cnn": "relu", "transformer": "tanh"}
+    assert Condition().activation == "tanh"  # the paper's
+    assert Condition(model="cnn", data="digits").activation == "relu"
+    assert Condition(model="cnn", data="digits", activation="tanh").activation == "tanh"
+    cnn = Condition(model="cnn", data="digits")
+    assert Condition(**dataclasses.asdict(cnn)) == cnn  # what metadata stores reads back
 
 
 def test_the_paper_mlp_on_digits_equals_a_plain_loop():

@@ -93,6 +93,11 @@ MODEL_GROUPS = {
     "cnn": ("conv1", "conv2", "dense"),
     "transformer": ("embedding", "attention", "feedforward", "readout"),
 }
+# the nonlinearity a network gets when none is named: the paper's tanh, but relu for the cnn —
+# a tanh cnn trained with the cross-entropy has no untrainable phase up to 10^8 on either
+# learning-rate axis (large steps saturate the softmax), so its plane would hold one phase
+# (docs/real_networks.md)
+DEFAULT_ACTIVATIONS = {"mlp": "tanh", "cnn": "relu", "transformer": "tanh"}
 # scikit-learn's digits: 1797 images of 8×8 pixels, 10 classes (`trainability.models.datasets`)
 DIGITS_IMAGES, DIGITS_SIDE, DIGITS_CLASSES = 1797, 8, 10
 FEEDFORWARD_FACTOR = 2  # the transformer's feed-forward width, in units of d_model
@@ -154,11 +159,13 @@ class Condition:
     where each field acts.
     """
 
-    activation: str = choice(
-        "tanh",
+    activation: str | None = choice(
+        None,
         ACTIVATIONS,
         "network",
-        "hidden nonlinearity: tanh(√2z), √2·relu(z), z, sigmoid(√2z)",
+        "hidden nonlinearity: tanh(√2z), √2·relu(z), z, sigmoid(√2z); null: the network's "
+        "own (relu for the cnn, tanh for the others)",
+        nullable=True,
     )
     width: int = integer(
         16, "network", "mlp: hidden width n, also the input dimension on gaussian data", low=1
@@ -453,6 +460,8 @@ class Condition:
 
     def __post_init__(self) -> None:
         check_fields(self, ConditionError)
+        if self.activation is None:  # a condition always holds the nonlinearity it trains
+            object.__setattr__(self, "activation", DEFAULT_ACTIVATIONS[self.model])
         if self.depth > MAX_DEPTH:  # before anything loops over the layers
             raise ConditionError(
                 f"depth must be at most {MAX_DEPTH} (each layer is traced on its own), "
