@@ -22,7 +22,9 @@ Networks (``model``) and data (``data``): ``mlp`` is the paper's network (everyt
 ``transformer`` (one attention block over an image's 8 rows, `trainability.models.transformer`)
 train on ``digits`` (scikit-learn's 8×8 handwritten digits, `trainability.models.datasets`),
 as the mlp may too (the image flattened to 64 inputs). Gaussian data trains with the mean
-squared error, digits with the cross-entropy of 10 classes. Each network's parameters fall
+squared error, digits with the cross-entropy of 10 classes; a condition that names no
+``activation`` takes its network's own (`DEFAULT_ACTIVATIONS`: relu for the cnn, whose tanh
+network has one phase under the cross-entropy). Each network's parameters fall
 into named *groups* (`MODEL_GROUPS`): the mlp's ``input``, ``hidden`` and ``output``
 matrices, the cnn's ``conv1``, ``conv2`` and ``dense`` layers, the transformer's
 ``embedding``, ``attention``, ``feedforward`` and ``readout``. Any network but the mlp on
