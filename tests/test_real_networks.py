@@ -140,7 +140,7 @@ def check_against_reference(grid, cond, model, groups, rates_of, optimizer, pick
 def test_cnn_pixels_equal_a_plain_optax_loop():
     window = Window(-1, 1, 0, 3, nx=4, ny=4)
     grid = sweep(CNN, window)
-    assert grid.converged.any() and not grid.converged.all()
+    assert grid.converged.any() and (grid.blowup_at >= 0).any()
     with jax.threefry_partitionable(False):  # draws legacy, the condition's default
         model = RefCNN(CNN.channels, jax.random.PRNGKey(CNN.seed))
     groups = {"c1": "conv1", "c2": "conv2", "d": "dense"}
@@ -296,14 +296,15 @@ def test_the_cli_sweeps_a_cnn_on_custom_axes(tmp_path):
 def test_the_cli_default_network_and_window_hold_both_phases(tmp_path, model):
     """``sweep --model M --data digits`` with nothing else named: the network's own
     nonlinearity (relu for the cnn: its tanh network with the cross-entropy trains everywhere)
-    over its default window (`LR_WINDOWS`), which must hold trained and untrainable pixels."""
+    over its default window (`LR_WINDOWS`), which must hold trained pixels and blown-up ones
+    (the tanh cnn's holds none that blow up, only a slow corner that 50 steps do not train)."""
     out = tmp_path / f"{model}.npz"
     argv = ["sweep", "--quiet", "--model", model, "--data", "digits", "--resolution", "5"]
     assert main([*argv, "--steps", "50", "--dataset-size", "40", "--out", str(out)]) == 0
     grid = load_grid(out)
     assert grid.meta["condition"]["activation"] == DEFAULT_ACTIVATIONS[model]
     assert grid.meta["window"]["x_min"] == LR_WINDOWS[model][0]
-    assert grid.converged.any() and not grid.converged.all()
+    assert grid.converged.any() and (grid.blowup_at >= 0).any()
 
 
 def test_a_named_activation_wins_over_the_networks_own():
