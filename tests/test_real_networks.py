@@ -140,7 +140,7 @@ def check_against_reference(grid, cond, model, groups, rates_of, optimizer, pick
 def test_cnn_pixels_equal_a_plain_optax_loop():
     window = Window(-1, 1, 0, 3, nx=4, ny=4)
     grid = sweep(CNN, window)
-    assert grid.converged.any() and (grid.blowup_at >= 0).any()
+    assert grid.converged.any() and not grid.converged.all()
     with jax.threefry_partitionable(False):  # draws legacy, the condition's default
         model = RefCNN(CNN.channels, jax.random.PRNGKey(CNN.seed))
     groups = {"c1": "conv1", "c2": "conv2", "d": "dense"}
