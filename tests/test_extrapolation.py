@@ -137,6 +137,10 @@ def test_verdict():
     assert verdict((1.2, 1.4), 1.4) == "agrees"  # the ends belong to the interval
     assert verdict((1.2, 1.4), 1.5) == "lower"  # ours lies entirely below the paper's value
     assert verdict((1.2, 1.4), 1.1) == "higher"
+    # an interval holding every dimension a boundary curve can have says nothing either way
+    assert verdict((0.24, 2.93), 1.66) == "uninformative"
+    assert verdict((1.0, 2.0), 3.0) == "uninformative"
+    assert verdict((0.77, 1.98), 1.17) == "agrees"  # 2 is outside: it could have disagreed
     for bad in [(None, 1.3), ((1.4, 1.2), 1.3), ((1.2, math.nan), 1.3), ((1.2, 1.4), None)]:
         with pytest.raises(ValueError):
             verdict(*bad)

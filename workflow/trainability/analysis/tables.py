@@ -194,11 +194,15 @@ def _cell(value) -> str:
     return str(value)
 
 
-VERDICTS = ("agrees", "lower", "higher")
+VERDICTS = ("agrees", "lower", "higher", "uninformative")
+# every box-counting dimension a curve that parts two regions of the plane can have
+BOUNDARY_DIMENSIONS = (1.0, 2.0)
 
 
 def verdict(interval, paper_value) -> str:
-    """How our interval stands to the paper's value: ``"agrees"`` when the value lies inside
+    """How our interval stands to the paper's value: ``"uninformative"`` when it holds all of
+    `BOUNDARY_DIMENSIONS` (it could not disagree with any value a boundary can take: saying
+    "agrees" would claim what it cannot measure); else ``"agrees"`` when the value lies inside
     ``[low, high]`` (ends included), ``"lower"`` when the whole interval lies below it,
     ``"higher"`` when above.  Raises ValueError for a missing or non-finite bound or value, or
     an interval whose low end exceeds its high end."""
@@ -210,6 +214,8 @@ def verdict(interval, paper_value) -> str:
         raise ValueError(f"interval {interval!r} and paper value {paper_value!r} must be finite.")
     if low > high:
         raise ValueError(f"interval [{low}, {high}] has its low end above its high end.")
+    if low <= BOUNDARY_DIMENSIONS[0] and high >= BOUNDARY_DIMENSIONS[1]:
+        return "uninformative"
     if paper_value < low:
         return "higher"
     if paper_value > high:
