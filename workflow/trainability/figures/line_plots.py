@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from trainability.analysis.dimension import Dimension2D, estimate_2d
+from trainability.analysis.tables import BOUNDARY_DIMENSIONS
 from trainability.core.atomic import save_figure
 
 
@@ -233,10 +234,12 @@ def save_lyapunov_figure(path, twin, maximal, converged, window) -> None:
 
 
 def save_resolution_figure(path, rows: list[dict], summary=(), title: str = "") -> None:
-    """Dimension (median local slope) against grid side, one line per condition, each with
-    the paper's value as a dashed line of the same colour; refused estimates are left out.
-    ``summary`` (`trainability.analysis.tables.resolution_summary`): each condition's
-    extrapolation to infinite resolution drawn at the right edge with its interval."""
+    """Dimension (median local slope, with its interval) against grid side, one line per
+    condition, each with the paper's value as a dashed line of the same colour; refused
+    estimates are left out. ``summary`` (`trainability.analysis.tables.resolution_summary`):
+    each condition's extrapolation to infinite resolution drawn at the right edge with its
+    interval, hollow where its verdict is ``uninformative``. The frame shows the dimensions a
+    boundary can have (`BOUNDARY_DIMENSIONS`) with a margin; wider intervals run out of it."""
     fig = Figure(figsize=(6.4, 4.4), dpi=120)
     ax = fig.add_subplot()
     conditions = list(dict.fromkeys(row["condition"] for row in rows))
@@ -247,9 +250,14 @@ def save_resolution_figure(path, rows: list[dict], summary=(), title: str = "") 
         mine = [r for r in rows if r["condition"] == name]
         side = np.array([int(r["resolution"].split("x")[0]) for r in mine])
         dim = np.array([_number(r["median_local_slope"]) for r in mine])  # NaN: refused
+        low = np.array([_number(r.get("median_ci_low")) for r in mine])
+        high = np.array([_number(r.get("median_ci_high")) for r in mine])
         colour = f"C{k}"
         ok = np.isfinite(dim)
         ax.plot(side[ok], dim[ok], "o-", color=colour, label=mine[0].get("title", name))
+        bars = ok & np.isfinite(low) & np.isfinite(high)
+        ax.errorbar(side[bars], dim[bars], yerr=[dim[bars] - low[bars], high[bars] - dim[bars]],
+                    fmt="none", ecolor=colour, capsize=2, lw=0.8)  # fmt: skip
         paper = _number(mine[0]["paper"])
         if np.isfinite(paper):
             ax.axhline(paper, color=colour, ls="--", lw=1)
@@ -258,21 +266,26 @@ def save_resolution_figure(path, rows: list[dict], summary=(), title: str = "") 
             d = s["extrapolated"]
             err = [[d - s["extrapolated_ci_low"]], [s["extrapolated_ci_high"] - d]]
             dodge = 1.12 ** (k - (len(conditions) - 1) / 2)  # side by side, not on top
-            ax.errorbar([infinity * dodge], [d], yerr=err, fmt="s", color=colour, capsize=3)
+            face = "white" if s.get("verdict") == "uninformative" else colour
+            ax.errorbar([infinity * dodge], [d], yerr=err, fmt="s", color=colour, capsize=3,
+                        markerfacecolor=face)  # fmt: skip
     ax.set_xscale("log", base=2)
     ax.set_xlim(min(sides) / 1.5, (infinity if extrapolated else max(sides)) * 1.5)
+    ax.set_xticks(sorted(set(sides)), [f"{n}" for n in sorted(set(sides))])
+    ax.minorticks_off()
+    lowest, highest = BOUNDARY_DIMENSIONS
+    ax.set_ylim(lowest - 0.5, highest + 0.25)
     if extrapolated:
         ax.axvline(max(sides) * 1.6, color="0.7", lw=0.8)
         ax.text(infinity, 0.01, "n → ∞", ha="center", va="bottom", fontsize=7,
                 transform=ax.get_xaxis_transform())  # fmt: skip
     if not any(np.isfinite(_number(r["median_local_slope"])) for r in rows):
-        ax.set_ylim(0.8, 2.1)
         ax.text(0.5, 0.5, "every estimate refused: " + (rows[0].get("refused") or "no number"),
                 ha="center", va="center", transform=ax.transAxes)  # fmt: skip
     ax.set_xlabel("pixels per side of the panel")
     ax.set_ylabel("box-counting dimension (median local slope)")
     ax.set_title(title or "Dimension against resolution (dashed: the paper's value)")
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="lower center")
     fig.tight_layout()
     save_figure(fig, path)
 
