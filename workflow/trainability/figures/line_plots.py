@@ -240,7 +240,7 @@ def save_resolution_figure(path, rows: list[dict], summary=(), title: str = "") 
     each condition's extrapolation to infinite resolution drawn at the right edge with its
     interval, hollow where its verdict is ``uninformative``. The frame shows the dimensions a
     boundary can have (`BOUNDARY_DIMENSIONS`) with a margin; wider intervals run out of it."""
-    fig = Figure(figsize=(6.4, 4.4), dpi=120)
+    fig = Figure(figsize=(6.4, 5.0), dpi=120)
     ax = fig.add_subplot()
     conditions = list(dict.fromkeys(row["condition"] for row in rows))
     sides = [int(r["resolution"].split("x")[0]) for r in rows]
@@ -285,7 +285,7 @@ def save_resolution_figure(path, rows: list[dict], summary=(), title: str = "") 
     ax.set_xlabel("pixels per side of the panel")
     ax.set_ylabel("box-counting dimension (median local slope)")
     ax.set_title(title or "Dimension against resolution (dashed: the paper's value)")
-    ax.legend(fontsize=7, loc="lower center")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3)  # below
     fig.tight_layout()
     save_figure(fig, path)
 
