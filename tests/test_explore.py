@@ -534,6 +534,7 @@ BAD_QUERIES = [
     ("/api/view?window=0,1e999,0,1", "window x_max must be a finite decimal number"),
     ("/api/view?window=0,1" + "0" * 200 + ",0,1", "of at most 120 characters each"),
     ("/api/view?condition=mom&window=0,3,0.5,1.5", "(momentum) must stay inside [0, 1)"),
+    ("/api/view?window=0,500,0,1", "must stay inside [0, inf), but its log10 bounds give"),
     ("/api/view?window=0.5,0.5" + "0" * 40 + "1,0,1", "deeper than the explorer's 110 levels"),
     ("/api/view?steps=0", "steps must be an integer from 1 to 100000"),
     ("/api/view?steps=1e999", "steps must be an integer from 1 to 100000, got '1e999'"),

@@ -59,6 +59,7 @@ per-pixel hyperparameters and initial weights).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from trainability.core.fields import (
@@ -812,6 +813,27 @@ def check_axis_values(cond: Condition, x, y) -> None:
                 f"the window's {which} axis ({name}) must stay inside {axis.interval}, but its "
                 f"{bounds} values from {lo!r} to {hi!r}"
             )
+
+
+def check_window_values(cond: Condition, bounds) -> None:
+    """`check_axis_values` of a window's edges, from its bounds (x_min, x_max, y_min, y_max)
+    in window units: on a log axis the value is 10^bound, +inf past the double range (refused
+    like any value beyond an axis's interval, as the sweep's ``logspace`` would give it)."""
+
+    def value(bound, scale: str) -> float:
+        if scale == "linear":
+            return float(bound)
+        try:
+            return 10.0 ** float(bound)
+        except OverflowError:
+            return math.inf
+
+    x0, x1, y0, y1 = bounds
+    check_axis_values(
+        cond,
+        [value(x0, cond.x_scale), value(x1, cond.x_scale)],
+        [value(y0, cond.y_scale), value(y1, cond.y_scale)],
+    )
 
 
 if __name__ == "__main__":  # print what the schema file and config/README.md carry

@@ -11,7 +11,7 @@ cell's label and have no value), is
 for the tile:
 
 - ``float64`` while the tile has float64 headroom at n pixels a side (every pixel step at least
-  4 ulps of its coordinate and of 10^x's spacing, `trainability.explore.view.float64_room`);
+  4 ulps of its coordinate and of 10^x's spacing, `headroom`);
 - else ``float64x2`` with the explorer's arithmetic (``auto`` unless told: perturbation where it
   computes the condition, else double-double; `trainability.core.precision.resolve_arithmetic`),
   after float64x2's own guard (`trainability.core.precision.float64x2_axes`).
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trainability.core.condition import Condition, check_axis_values
+from trainability.core.condition import Condition, check_window_values
 from trainability.core.coordinates import exact
 from trainability.core.grid import Grid
 from trainability.core.precision import (
@@ -107,16 +107,14 @@ def plan(
         raise TileError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     own = pyramid.tile_window(z, i, j)
     scales = (cond.x_scale, cond.y_scale)
-    edges = [[10.0 ** float(b) if s == "log" else float(b) for b in pair]
-             for pair, s in zip((own.bounds[:2], own.bounds[2:]), scales, strict=True)]  # fmt: skip
     try:
-        check_axis_values(cond, *edges)
+        check_window_values(cond, own.bounds)
     except ValueError as err:
         raise OutsideError(str(err)) from None
     engine = dataclasses.replace(
         engine, dtype="float64", refine=LABEL_STRIDE if mode == "labels" else 0
     )
-    if float64_room(own.bounds, scales, pyramid.n)[0] >= 0:
+    if headroom(own.bounds, scales, pyramid.n) >= 0:
         window, tile, tiles = pyramid.sweep_args(z, i, j)
         return TilePlan(z, i, j, cond, window, tile, tiles, engine, mode)
     try:
@@ -139,28 +137,22 @@ def plan(
     return TilePlan(z, i, j, cond, own, None, (1, 1), engine, mode)
 
 
-def float64_room(bounds, scales: tuple[str, str], n: int) -> tuple[float, str, float, float]:
-    """(headroom, axis, width, limit) of a window at n pixels a side, on its tighter axis.
+def headroom(bounds, scales: tuple[str, str], n: int) -> float:
+    """Decades a window can still narrow at n pixels a side before float64's limit, on its
+    tighter axis.
 
     On a log axis the n pixel values are 10^(x_min + k·w/(n−1)), w = x_max − x_min;
     neighbouring pixels stay distinct only while w/(n−1) is several ulps of the log10
     coordinate and of the relative spacing of 10^x (`trainability.core.precision.min_width`
     is that limit w_min, in decades). On a linear axis w_min = 4·(n−1)·ulp(max |bound|). The
-    headroom is log10(w / w_min): how many decades narrower the window can get in float64."""
-    out = None
-    for axis, lo, hi, scale in (("x", *bounds[:2], scales[0]), ("y", *bounds[2:], scales[1])):
+    headroom is log10(w / w_min), the smaller of the two axes'."""
+    rooms = []
+    for lo, hi, scale in ((*bounds[:2], scales[0]), (*bounds[2:], scales[1])):
         width = float(exact(hi) - exact(lo))
         lo_f, hi_f = float(lo), float(hi)
         if scale == "log":
             limit = min_width(lo_f, hi_f, n)
         else:
             limit = 4 * (n - 1) * float(np.spacing(max(abs(lo_f), abs(hi_f), 1e-300)))
-        room = math.log10(width / limit) if width > 0 else -math.inf
-        if out is None or room < out[0]:
-            out = (room, axis, width, limit)
-    return out
-
-
-def headroom(bounds, scales: tuple[str, str], n: int) -> float:
-    """Decades a window can still narrow at n pixels a side before float64's limit."""
-    return float64_room(bounds, scales, n)[0]
+        rooms.append(math.log10(width / limit) if width > 0 else -math.inf)
+    return min(rooms)

@@ -9,7 +9,7 @@ drawn from the tiles of the condition's pyramid (`trainability.explore.pyramid`)
 `Pyramid.level_for` the view at `Limits.detail` pixels across.
 
 The precision limit. A tile is computed in float64 while it has float64 *headroom*
-(`trainability.explore.tiles.float64_room`), else in float64x2 (`trainability.explore.tiles`). A
+(`trainability.explore.tiles.headroom`), else in float64x2 (`trainability.explore.tiles`). A
 view is refused only when the tile of its finest level under its centre is past float64x2's own
 guard (or past float64's, for a condition float64x2 does not compute): the page shows the
 sentence, never a blocky picture.
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from trainability.core.condition import AXES, Condition, check_axis_values
+from trainability.core.condition import AXES, Condition, check_window_values
 from trainability.core.coordinates import coordinate, exact, power_of_ten, text, to_decimal
 from trainability.core.engine import ARITHMETICS, Engine
 from trainability.core.window import Window
@@ -178,11 +178,8 @@ def check_view(view: View, limits: Limits, engine: Engine | None = None) -> None
         Window(*view.bounds, nx=2, ny=2)
     except ValueError as err:
         raise ViewError(str(err)) from None
-    x0, x1, y0, y1 = (float(b) for b in view.bounds)
-    edges = [[10.0**a if s == "log" else a for a in pair]
-             for pair, s in zip(((x0, x1), (y0, y1)), view.scales, strict=True)]  # fmt: skip
     try:
-        check_axis_values(view.condition, *edges)
+        check_window_values(view.condition, view.bounds)
     except ValueError as err:
         raise ViewError(str(err)) from None
     pyramid = view.pyramid(limits.tile)
