@@ -94,7 +94,7 @@ class Explorer:
         self.engine = engine
         self.cache = cache
         self.worker = Worker(engine, cache)
-        self.requests: deque = deque(maxlen=10_000)  # (condition, steps, mode, z, x, y) asked
+        self.requests: deque = deque(maxlen=10_000)  # (steps, mode, z, x, y) of the tiles asked
 
     def parse(self, request: Request, extra: tuple[str, ...] = ()):
         return parse_view(
@@ -163,7 +163,7 @@ class Explorer:
         try:
             arithmetic = plan(pyramid, view.condition, self.engine, fine, i, j, view.mode,
                               self.limits.arithmetic).arithmetic  # fmt: skip
-        except ValueError:
+        except OutsideError:  # parse's check_view refused every other reason
             arithmetic = None  # the centre lies outside an axis's interval
         return {
             "condition": view.name,
