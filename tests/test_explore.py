@@ -338,16 +338,18 @@ def test_a_tile_is_the_sweep_byte_for_byte_and_a_revisit_is_a_cache_hit(live, st
 
 def test_label_only_mode_trains_the_cells_that_may_hold_boundary_and_says_so(live):
     base, _ = live
-    full = _get(_tile_url(base, 1, 1, 0))
-    status, headers, body = _get(_tile_url(base, 1, 1, 0, "&mode=labels"))
+    # tile (1, 0, 1): its lattice cells agree over 40 % of it, so those pixels are inferred (a
+    # tile the boundary crosses, (1, 1, 0), trains every pixel at this size and tests nothing)
+    full = _get(_tile_url(base, 1, 0, 1))
+    status, headers, body = _get(_tile_url(base, 1, 0, 1, "&mode=labels"))
     header = json.loads(headers["X-Tile"])
-    assert status == 200 and header["mode"] == "labels" and 0 < header["computed"] <= 1
+    assert status == 200 and header["mode"] == "labels" and 0 < header["computed"] < 1
     values, _, converged = _decode(body, 256)
     computed = np.frombuffer(body, np.uint8, 256, 13 * 256).astype(bool)
     full_values, _, full_converged = _decode(full[2], 256)
     assert np.isnan(values[~computed]).all()  # inferred: no value
     assert values[computed].tobytes() == full_values[computed].tobytes()  # trained: the same
-    assert (converged == full_converged).mean() > 0.9  # labels as the full tile's, nearly all
+    assert (~computed).any() and (converged == full_converged).all()  # inferred right
     status, _, body = _get(f"{base}/api/view?condition=tiny&mode=labels")
     assert status == 200 and json.loads(body)["query"].endswith("&mode=labels")
 
